@@ -1,0 +1,184 @@
+"""Data time: the spans a plan asks for, and the intervals (lots) that cover them.
+
+Times here are stdlib aware datetimes in UTC, not pendulum: the planner builds up to hundreds of
+thousands of them and pendulum arithmetic is several times slower. Callers get pendulum at the
+service boundary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from airflow_backfill_provider.exceptions import FieldError, PlanValidationError
+from airflow_backfill_provider.plan.cron import UTC, FastCron
+from airflow_backfill_provider.plan.model import BackfillPlan, LotSize, Window
+
+Interval = tuple[dt.datetime, dt.datetime]
+
+
+class ScheduleError(ValueError):
+    """The DAG's schedule cannot produce lots for this plan (no time schedule, partitions...)."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """One requested piece of data time ``[start, end)`` and the window that filters it."""
+
+    start: dt.datetime
+    end: dt.datetime
+    window: Window | None
+    loc: str
+
+
+def to_utc(value: dt.date | dt.datetime, tz: ZoneInfo, *, day_end: bool = False) -> dt.datetime:
+    """A plan date or datetime as aware UTC; a naive value is read in ``tz``; ``day_end`` for inclusive dates."""
+    if isinstance(value, dt.datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=tz)
+        return aware.astimezone(UTC)
+    day = value + dt.timedelta(days=1) if day_end else value
+    return dt.datetime.combine(day, dt.time(), tz).astimezone(UTC)
+
+
+def requested_spans(plan: BackfillPlan, tz: ZoneInfo) -> list[Span]:
+    """Every date and range of the plan as a span of UTC data time (windows kept for filtering)."""
+    spans = [
+        Span(to_utc(day, tz), to_utc(day, tz, day_end=True), None, f"dates.{i}")
+        for i, day in enumerate(plan.dates)
+    ]
+    for i, rng in enumerate(plan.ranges):
+        start = to_utc(rng.start, tz)
+        end = to_utc(rng.end, tz, day_end=True)
+        if end <= start:
+            raise PlanValidationError(
+                [FieldError(f"ranges.{i}.end", f"end {rng.end} is not after start {rng.start} in {tz.key}")]
+            )
+        spans.append(Span(start, end, rng.window, f"ranges.{i}"))
+    return spans
+
+
+def merge(spans: Iterable[Span]) -> list[Interval]:
+    """The union of spans as disjoint, ascending segments (touching spans merge)."""
+    segments: list[list[dt.datetime]] = []
+    for span in sorted(spans, key=lambda s: s.start):
+        if segments and span.start <= segments[-1][1]:
+            segments[-1][1] = max(segments[-1][1], span.end)
+        else:
+            segments.append([span.start, span.end])
+    return [(s, e) for s, e in segments]
+
+
+def fixed_lots(segment: Interval, size: LotSize, tz: ZoneInfo) -> list[Interval]:
+    """Lots of ``size`` aligned to the segment start, the last cut at its end; months are calendar months."""
+    start, end = segment
+    if size.unit == "h":
+        step = dt.timedelta(hours=size.n)
+        count = -(-(end - start) // step)
+        bounds = [start + k * step for k in range(count)] + [end]
+    elif size.unit == "d":
+        wall = start.astimezone(tz).replace(tzinfo=None)
+        bounds = [start]
+        k = 1
+        while True:
+            nxt = (wall + dt.timedelta(days=k * size.n)).replace(tzinfo=tz).astimezone(UTC)
+            if nxt >= end:
+                break
+            bounds.append(nxt)
+            k += 1
+        bounds.append(end)
+    else:
+        local = start.astimezone(tz)
+        year, month = local.year, local.month
+        bounds = [start]
+        while True:
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+            nxt = dt.datetime(year, month, 1, tzinfo=tz).astimezone(UTC)
+            if nxt >= end:
+                break
+            bounds.append(nxt)
+        bounds.append(end)
+    return list(zip(bounds, bounds[1:], strict=False))
+
+
+def schedule_intervals(timetable: Any, segment: Interval) -> list[Interval]:
+    """The DAG's own data intervals whose start lies in ``segment``, as Airflow's timetable makes them."""
+    if timetable is None or not getattr(timetable, "periodic", True):
+        raise ScheduleError("the DAG has no time schedule")
+    if getattr(timetable, "partitioned", False):
+        raise ScheduleError("the DAG's schedule is partitioned")
+    fast = _fast_intervals(timetable, segment)
+    if fast is not None:
+        return fast
+    return list(_airflow_intervals(timetable, *segment))
+
+
+def _airflow_intervals(timetable: Any, start: dt.datetime, end: dt.datetime) -> Iterator[Interval]:
+    """Intervals straight from Airflow's timetable API: exact for any timetable, slow for long ranges."""
+    import pendulum
+    from airflow.timetables.base import TimeRestriction
+
+    restriction = TimeRestriction(earliest=pendulum.instance(start), latest=None, catchup=True)
+    info = None
+    while True:
+        info = timetable.next_dagrun_info_v2(last_dagrun_info=info, restriction=restriction)
+        if info is None:
+            return
+        if info.data_interval is None:
+            raise ScheduleError("the DAG's schedule has no data intervals")
+        lo, hi = info.data_interval.start, info.data_interval.end
+        if lo >= end:
+            return
+        if lo >= start:
+            yield _plain(lo), _plain(hi)
+
+
+def _fast_intervals(timetable: Any, segment: Interval) -> list[Interval] | None:
+    """Airflow's cron and delta timetables computed directly; None for every other timetable."""
+    from airflow.timetables.interval import CronDataIntervalTimetable, DeltaDataIntervalTimetable
+    from airflow.timetables.trigger import CronTriggerTimetable
+
+    start, end = segment
+    kind = type(timetable)
+    if kind is DeltaDataIntervalTimetable:
+        delta = timetable._delta
+        return _delta_lots(segment, delta) if isinstance(delta, dt.timedelta) else None
+    if kind is not CronDataIntervalTimetable and kind is not CronTriggerTimetable:
+        return None
+    described = timetable.serialize()
+    cron = FastCron.parse(described["expression"])
+    interval = getattr(timetable, "_interval", dt.timedelta())
+    if cron is None or not isinstance(interval, dt.timedelta):
+        return None
+    try:
+        tz = ZoneInfo(described["timezone"])
+    except Exception:
+        return None
+
+    def slow_fires(lo: dt.datetime, hi: dt.datetime) -> list[dt.datetime]:
+        if kind is CronDataIntervalTimetable:
+            return [s for s, _ in _airflow_intervals(timetable, lo, hi)]
+        return [e for _, e in _airflow_intervals(timetable, lo - interval, hi - interval)]
+
+    if kind is CronTriggerTimetable:
+        fires = cron.fires(tz, start + interval, end + interval, slow_fires)
+        return [(fire - interval, fire) for fire in fires]
+    fires = cron.fires(tz, start, end, slow_fires)
+    if not fires:
+        return []
+    last_end = next(_airflow_intervals(timetable, fires[-1], fires[-1] + dt.timedelta(microseconds=1)))[1]
+    return list(zip(fires, [*fires[1:], last_end], strict=True))
+
+
+def _delta_lots(segment: Interval, delta: dt.timedelta) -> list[Interval]:
+    start, end = segment
+    count = -(-(end - start) // delta)
+    return [(start + k * delta, start + (k + 1) * delta) for k in range(count)]
+
+
+def _plain(value: dt.datetime) -> dt.datetime:
+    """A stdlib UTC datetime from Airflow's pendulum one (the planner keeps one type throughout)."""
+    u = value.astimezone(UTC)
+    return dt.datetime(u.year, u.month, u.day, u.hour, u.minute, u.second, u.microsecond, UTC)

@@ -1,0 +1,397 @@
+"""The backfill plan: what a user writes (contract §1), validated without Airflow.
+
+Every check that needs no DAG lives here and reports every bad field at once, each with its dotted
+path and the fix. Checks that need the DAG (task ids, schedule) live in the planner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+import re
+import zoneinfo
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from airflow_backfill_provider.exceptions import FieldError, PlanValidationError
+
+_ID = r"^[A-Za-z0-9_.~:+-]+$"
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.~:+-]{0,199}$"
+_LOT = re.compile(r"^(?:(?P<n>[0-9]+)(?P<unit>[hd])|(?P<month>month))$")
+_HHMM = re.compile(r"^(?P<h>[01][0-9]|2[0-3]):(?P<m>[0-5][0-9])(?::(?P<s>[0-5][0-9]))?$")
+MAX_LOT_HOURS = 24 * 366
+MAX_LOT_DAYS = 3660
+
+
+class _Strict(BaseModel):
+    """Unknown fields are refused by name: a typo is never ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _date_or_datetime(value: Any) -> Any:
+    """Read ``2024-01-31`` as a date and anything with a time part as a datetime."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return dt.date.fromisoformat(text)
+            return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a date or datetime: write YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"
+            ) from None
+    raise ValueError(f"{value!r} is not a date or datetime: write YYYY-MM-DD or YYYY-MM-DDTHH:MM")
+
+
+DateOrDatetime = Annotated[dt.date | dt.datetime, BeforeValidator(_date_or_datetime)]
+
+
+def parse_time_of_day(text: str) -> dt.time:
+    match = _HHMM.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a time of day: write HH:MM (00:00 to 23:59)")
+    return dt.time(int(match["h"]), int(match["m"]), int(match["s"] or 0))
+
+
+class Window(_Strict):
+    """Keep only intervals that start inside this time of day; ``end`` before ``start`` wraps midnight."""
+
+    start: str = Field(description="first kept interval start, HH:MM, inclusive", examples=["00:00"])
+    end: str = Field(description="last kept interval start, HH:MM, inclusive", examples=["06:00"])
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _time_of_day(cls, value: Any) -> str:
+        if isinstance(value, dt.time):
+            value = value.isoformat()
+        if isinstance(value, int):  # YAML 1.1 reads 01:30 as a sexagesimal number
+            value = f"{value // 60:02d}:{value % 60:02d}"
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not a time of day: write HH:MM")
+        parsed = parse_time_of_day(value)
+        return parsed.strftime("%H:%M:%S" if parsed.second else "%H:%M")
+
+    def contains(self, time_of_day: dt.time) -> bool:
+        start, end = parse_time_of_day(self.start), parse_time_of_day(self.end)
+        if start <= end:
+            return start <= time_of_day <= end
+        return time_of_day >= start or time_of_day <= end
+
+
+def _span_bounds(start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """Naive-comparable bounds of a range, for the end-before-start check (a date end is inclusive)."""
+
+    def as_datetime(value: dt.date | dt.datetime, *, end: bool) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+        return dt.datetime.combine(value + dt.timedelta(days=1 if end else 0), dt.time())
+
+    return as_datetime(start, end=False), as_datetime(end, end=True)
+
+
+class Range(_Strict):
+    """An inclusive range of data time: a date ``end`` includes that whole day."""
+
+    start: DateOrDatetime = Field(description="first data date or datetime", examples=["2024-01-01"])
+    end: DateOrDatetime = Field(
+        description="last data date (inclusive) or the datetime data time stops at", examples=["2024-01-31"]
+    )
+    window: Window | None = Field(default=None, description="for sub-daily schedules: times of day to keep")
+
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: dt.date | dt.datetime, info: ValidationInfo) -> dt.date | dt.datetime:
+        start = info.data.get("start")
+        if start is None:
+            return end
+        lo, hi = _span_bounds(start, end)
+        if hi <= lo:
+            raise ValueError(f"end {end} is before start {start}: swap them, or set end on or after start")
+        return end
+
+
+class TaskSelection(_Strict):
+    """Which tasks run; every other task of the DAG is dry-run (success without running)."""
+
+    roots: list[str] | None = Field(default=None, description="run these tasks (default: all tasks)")
+    downstream: bool = Field(default=True, description="with roots: also run everything downstream of them")
+    include: list[str] | None = Field(default=None, description="run exactly these (with roots: union)")
+    exclude: list[str] = Field(default_factory=list, description="dry-run these; glob patterns allowed")
+
+
+class DagSelection(_Strict):
+    """Restricts ``downstream_dags``."""
+
+    include: list[str] | None = Field(default=None, description="only these downstream DAGs")
+    exclude: list[str] = Field(default_factory=list, description="never these downstream DAGs")
+
+
+class NotifierSpec(_Strict):
+    """An Airflow notifier (any ``BaseNotifier``) by import path, with its constructor arguments."""
+
+    notifier: str = Field(
+        pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$",
+        description="import path of a BaseNotifier class",
+        examples=["airflow.providers.smtp.notifications.smtp.SmtpNotifier"],
+    )
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+
+class Notify(_Strict):
+    """Notifiers called once when the plan ends in one of the ``on`` states."""
+
+    on: list[Literal["success", "failure"]] = Field(default_factory=lambda: ["success", "failure"])
+    notifiers: list[NotifierSpec] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class LotSize:
+    """Parsed ``lot``: ``unit`` is ``h``, ``d`` or ``month``."""
+
+    unit: Literal["h", "d", "month"]
+    n: int = 1
+
+    @classmethod
+    def parse(cls, text: str) -> LotSize:
+        match = _LOT.match(text)
+        if match is None:
+            raise ValueError(
+                f"{text!r} is not a lot size: write '<N>h' (hours), '<N>d' (days), 'month', "
+                "or null for the DAG's own schedule"
+            )
+        if match["month"]:
+            return cls("month")
+        n, unit = int(match["n"]), match["unit"]
+        limit = MAX_LOT_HOURS if unit == "h" else MAX_LOT_DAYS
+        if not 1 <= n <= limit:
+            raise ValueError(f"{text!r}: N must be between 1 and {limit} for '{unit}' lots")
+        return cls(unit, n)
+
+    @property
+    def sub_daily(self) -> bool:
+        return self.unit == "h"
+
+
+class BackfillPlan(_Strict):
+    """A backfill plan (contract §1). Dates are data time; ranges are inclusive."""
+
+    dag_id: str = Field(pattern=_ID, max_length=250, description="the DAG to backfill")
+    name: str | None = Field(
+        default=None,
+        pattern=_NAME,
+        description="unique per installation; generated from the content when not given",
+    )
+    lot: str | None = Field(
+        default=None,
+        description="data interval of one run: null = the DAG's schedule, '<N>h', '<N>d' or 'month'",
+        examples=[None, "1d", "7d", "6h", "month"],
+    )
+    dates: list[dt.date] = Field(default_factory=list, description="single data dates, each a one-day range")
+    ranges: list[Range] = Field(default_factory=list, description="inclusive ranges of data time")
+    timezone: str | None = Field(default=None, description="IANA name; default: the DAG's timezone")
+    order: Literal["asc", "desc", "none"] = Field(default="asc", description="start order of lots")
+    parallelism: int = Field(default=1, ge=1, le=64, description="runs of this plan in flight per DAG")
+    self_dependency: Literal["inherit", "on", "off"] = Field(
+        default="inherit", description="on: a lot starts only after the lot before it succeeded"
+    )
+    parent_check: Literal["none", "all", "scope"] = Field(default="none", description="see contract §2")
+    tasks: TaskSelection = Field(default_factory=TaskSelection)
+    downstream_dags: bool = Field(default=False, description="also backfill DAGs that depend on this one")
+    dags: DagSelection = Field(default_factory=DagSelection)
+    conf: dict[str, Any] = Field(default_factory=dict, description="DAG-run conf of every run")
+    task_params: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per-task overrides of params: {task_id: {key: value}}"
+    )
+    reprocess: Literal["none", "failed", "all"] = Field(
+        default="none", description="intervals that already have a run: skip / redo failed / redo all"
+    )
+    run_future: Literal["wait", "now"] = Field(
+        default="wait", description="intervals whose data time has not ended yet: wait, or run now"
+    )
+    paused: bool = Field(default=False, description="create without starting; resume starts it")
+    priority_weight: int | None = Field(default=None, description="priority of the plan's task instances")
+    pool: str | None = Field(default=None, max_length=256, description="pool of the plan's task instances")
+    notify: Notify | None = Field(default=None, description="notifiers called when the plan ends")
+    comment: str | None = Field(default=None, max_length=2000)
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("lot")
+    @classmethod
+    def _lot_syntax(cls, value: str | None) -> str | None:
+        if value is not None:
+            LotSize.parse(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana_timezone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA timezone: use a name such as 'UTC', 'Europe/Paris' or 'Asia/Shanghai'"
+            ) from None
+        return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _report_every_bad_field(cls, data: Any, handler: Any) -> BackfillPlan:
+        """Collect field errors and cross-field errors together, and phrase each with its fix."""
+        errors: list[FieldError] = []
+        plan: BackfillPlan | None = None
+        try:
+            plan = handler(data)
+        except ValidationError as exc:
+            errors = [_explain(err, cls) for err in exc.errors()]
+        raw = data if isinstance(data, dict) else (plan.model_dump() if plan is not None else {})
+        errors += _cross_field_errors(raw)
+        if errors:
+            raise PlanValidationError(errors)
+        assert plan is not None
+        return plan
+
+    # -- derived values -------------------------------------------------------------------------
+
+    @property
+    def lot_size(self) -> LotSize | None:
+        return None if self.lot is None else LotSize.parse(self.lot)
+
+    def content_hash(self) -> str:
+        """Hash of everything but the name: same content ⇔ same hash (idempotent resubmission)."""
+        body = self.model_dump(mode="json", exclude={"name"})
+        return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+    def default_name(self) -> str:
+        """A readable name from the DAG, the data time and the content: the same plan gets the same name."""
+        bounds = [d.isoformat() for d in self.dates]
+        for rng in self.ranges:
+            bounds += [rng.start.isoformat()[:10], rng.end.isoformat()[:10]]
+        first, last = min(bounds).replace("-", ""), max(bounds).replace("-", "")
+        return f"{self.dag_id[:120]}__{first}-{last}__{self.content_hash()[:8]}"
+
+    # -- JSON and YAML in and out ---------------------------------------------------------------
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> BackfillPlan:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise PlanValidationError([FieldError("", f"not JSON: {exc}")], "the plan is not valid JSON") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_yaml(cls, text: str) -> BackfillPlan:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise PlanValidationError([FieldError("", f"not YAML: {exc}")], "the plan is not valid YAML") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> BackfillPlan:
+        if not isinstance(data, dict):
+            raise PlanValidationError(
+                [FieldError("", f"a plan is a mapping of fields, got {type(data).__name__}")]
+            )
+        return cls.model_validate(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_json(self, indent: int | None = None) -> str:
+        return self.model_dump_json(indent=indent)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
+
+
+
+
+def _cross_field_errors(raw: dict[str, Any]) -> list[FieldError]:
+    """Checks that relate fields, made on the raw input so they show beside per-field errors."""
+    errors: list[FieldError] = []
+    if not raw.get("dates") and not raw.get("ranges"):
+        errors.append(
+            FieldError("dates", "the plan names no data time: give `dates`, `ranges`, or both")
+        )
+    lot = raw.get("lot")
+    try:
+        size = LotSize.parse(lot) if isinstance(lot, str) else None
+    except ValueError:
+        size = None
+    if size is not None and not size.sub_daily:
+        ranges = raw.get("ranges") if isinstance(raw.get("ranges"), list) else []
+        for i, rng in enumerate(ranges):
+            if isinstance(rng, dict) and rng.get("window") is not None:
+                errors.append(
+                    FieldError(
+                        f"ranges.{i}.window",
+                        f"a window keeps intervals by time of day, but lot {lot!r} starts every lot at the "
+                        "same time: remove the window, or use hourly lots ('<N>h') or the DAG's schedule",
+                    )
+                )
+    return errors
+
+
+def _explain(err: Any, model: type[BaseModel]) -> FieldError:
+    """Turn one pydantic error into a field path and a message that says what to do."""
+    loc = ".".join(str(part) for part in err["loc"])
+    kind, msg = err["type"], err["msg"]
+    if kind == "extra_forbidden":
+        owner = _model_at(model, err["loc"][:-1])
+        name = str(err["loc"][-1])
+        known = sorted(owner.model_fields) if owner else []
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return FieldError(loc, f"unknown field '{name}': {hint}known fields are {', '.join(known)}")
+    if kind == "missing":
+        return FieldError(loc, f"'{err['loc'][-1]}' is required")
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    elif kind == "string_pattern_mismatch":
+        msg = f"{err['input']!r} has characters that are not allowed: use letters, digits and _ . ~ : + -"
+    elif "input" in err and not isinstance(err["input"], dict | list):
+        msg = f"{msg} (got {err['input']!r})"
+    return FieldError(loc, msg)
+
+
+def _model_at(model: type[BaseModel], path: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class found by following ``path`` (field names and list indexes) from ``model``."""
+    current: Any = model
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if isinstance(current, type) else None
+        if field is None:
+            return None
+        current = _first_model(field.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _first_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _first_model(arg)
+        if found is not None:
+            return found
+    return None

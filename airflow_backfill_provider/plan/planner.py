@@ -1,0 +1,224 @@
+"""The planner: a plan and DAG descriptions in, the ordered list of lots out. Pure and fast."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from airflow_backfill_provider.exceptions import FieldError, PlanValidationError, UnknownObjectError
+from airflow_backfill_provider.plan.dag import DagDescription
+from airflow_backfill_provider.plan.intervals import (
+    UTC,
+    Interval,
+    ScheduleError,
+    Span,
+    fixed_lots,
+    merge,
+    requested_spans,
+    schedule_intervals,
+)
+from airflow_backfill_provider.plan.model import BackfillPlan
+from airflow_backfill_provider.plan.tasks import TaskPlan, select_tasks
+
+
+class Lot(NamedTuple):
+    """One (DAG, data interval): one DagRun. ``index`` is its position in plan order."""
+
+    index: int
+    dag_id: str
+    start: dt.datetime
+    end: dt.datetime
+
+
+@dataclass(frozen=True)
+class PlannedDag:
+    dag_id: str
+    tasks: TaskPlan
+    self_dependency: bool
+    parents: tuple[str, ...] = ()
+    """DAGs of this plan that this DAG depends on (for ``parent_check: scope``)"""
+
+
+@dataclass(frozen=True)
+class PlannedBackfill:
+    plan: BackfillPlan
+    timezone: str
+    lots: list[Lot]
+    dags: dict[str, PlannedDag]
+    warnings: list[str] = field(default_factory=list)
+
+
+def plan_backfill(
+    plan: BackfillPlan, dags: Mapping[str, DagDescription], *, now: dt.datetime | None = None
+) -> PlannedBackfill:
+    """Expand ``plan`` into lots against the DAGs it touches; raises naming every problem it finds."""
+    target = dags.get(plan.dag_id)
+    if target is None:
+        raise UnknownObjectError(
+            f"unknown DAG '{plan.dag_id}'",
+            [FieldError("dag_id", f"no DAG '{plan.dag_id}' is known to Airflow: check the id, or wait for the "
+                        "dag-processor to parse its file")],
+        )
+    tz_name = plan.timezone or target.timezone
+    tz = ZoneInfo(tz_name)
+    spans = requested_spans(plan, tz)
+    intervals = _intervals(plan, target, spans, tz)
+    if not intervals:
+        what = "lot" if plan.lot else f"DAG '{target.dag_id}' schedule"
+        raise PlanValidationError(
+            [FieldError("ranges" if plan.ranges else "dates",
+                        f"the dates, ranges and windows select no interval of the {what}: widen them")]
+        )
+
+    task_plan = select_tasks(plan.tasks, target)
+    _check_task_params(plan, target)
+    order = _dag_order(plan, dags)
+    planned = {
+        dag_id: PlannedDag(
+            dag_id=dag_id,
+            tasks=task_plan if dag_id == plan.dag_id else TaskPlan(frozenset(dags[dag_id].tasks), frozenset()),
+            self_dependency=_self_dependency(plan, dags[dag_id]),
+            parents=parents,
+        )
+        for dag_id, parents in order
+    }
+    if plan.order == "desc":
+        intervals.reverse()
+    dag_ids = [dag_id for dag_id, _ in order]
+    lots = [
+        Lot(i, dag_id, start, end)
+        for i, (start, end, dag_id) in enumerate((s, e, d) for s, e in intervals for d in dag_ids)
+    ]
+    return PlannedBackfill(plan, tz_name, lots, planned, _warnings(plan, dags, planned, lots, now))
+
+
+def _intervals(plan: BackfillPlan, target: DagDescription, spans: list[Span], tz: ZoneInfo) -> list[Interval]:
+    size = plan.lot_size
+    out: list[Interval] = []
+    for segment in merge(spans):
+        if size is not None:
+            out += fixed_lots(segment, size, tz)
+            continue
+        try:
+            out += schedule_intervals(target.timetable, segment)
+        except ScheduleError as exc:
+            raise PlanValidationError(
+                [FieldError("lot", f"DAG '{target.dag_id}': {exc}, so lots cannot follow it: set `lot` to "
+                            "'1d', '<N>h', '<N>d' or 'month'")]
+            ) from None
+    if any(span.window is not None for span in spans):
+        out = _keep_windows(out, spans, tz)
+    return out
+
+
+def _keep_windows(intervals: list[Interval], spans: list[Span], tz: ZoneInfo) -> list[Interval]:
+    """Keep intervals whose start lies in a span whose window (if any) holds its local time of day."""
+    ordered = sorted(spans, key=lambda s: s.start)
+    starts = [s.start for s in ordered]
+    kept = []
+    for start, end in intervals:
+        local = start.astimezone(tz).time()
+        hi = bisect.bisect_right(starts, start)
+        if any(
+            span.end > start and (span.window is None or span.window.contains(local)) for span in ordered[:hi]
+        ):
+            kept.append((start, end))
+    return kept
+
+
+def _check_task_params(plan: BackfillPlan, target: DagDescription) -> None:
+    errors = [
+        FieldError(f"task_params.{task_id}", f"DAG '{target.dag_id}' has no task '{task_id}'")
+        for task_id in plan.task_params
+        if task_id not in target.tasks
+    ]
+    if errors:
+        raise UnknownObjectError(f"unknown tasks in DAG '{target.dag_id}'", errors)
+
+
+def _dag_order(plan: BackfillPlan, dags: Mapping[str, DagDescription]) -> list[tuple[str, tuple[str, ...]]]:
+    """The plan's DAGs in dependency order (parents first), each with its parents inside the plan."""
+    if not plan.downstream_dags:
+        return [(plan.dag_id, ())]
+    errors = [
+        FieldError(f"dags.include.{i}", f"no DAG '{dag_id}' is known to Airflow")
+        for i, dag_id in enumerate(plan.dags.include or ())
+        if dag_id not in dags
+    ]
+    if errors:
+        raise UnknownObjectError("unknown DAGs in dags.include", errors)
+    parents: dict[str, set[str]] = {plan.dag_id: set()}
+    stack = [plan.dag_id]
+    while stack:
+        dag_id = stack.pop()
+        for child in dags[dag_id].downstream_dag_ids:
+            if child not in dags:
+                continue
+            parents.setdefault(child, set()).add(dag_id)
+            if len(parents[child]) == 1:
+                stack.append(child)
+    keep = {
+        dag_id
+        for dag_id in parents
+        if dag_id == plan.dag_id
+        or ((plan.dags.include is None or dag_id in plan.dags.include) and dag_id not in plan.dags.exclude)
+    }
+    ordered: list[str] = []
+    placed: set[str] = set()
+    remaining = sorted(parents)
+    while remaining:  # Kahn's algorithm; a cycle (not possible in Airflow) ends in id order
+        ready = [d for d in remaining if not (parents[d] - placed) - {d}] or remaining[:1]
+        for dag_id in ready:
+            ordered.append(dag_id)
+            placed.add(dag_id)
+        remaining = [d for d in remaining if d not in placed]
+    return [(d, tuple(sorted(p for p in parents[d] if p in keep))) for d in ordered if d in keep]
+
+
+def _self_dependency(plan: BackfillPlan, dag: DagDescription) -> bool:
+    if plan.self_dependency == "inherit":
+        return bool(dag.depends_on_past)
+    return plan.self_dependency == "on"
+
+
+def _warnings(
+    plan: BackfillPlan,
+    dags: Mapping[str, DagDescription],
+    planned: Mapping[str, PlannedDag],
+    lots: list[Lot],
+    now: dt.datetime | None,
+) -> list[str]:
+    warnings = [
+        f"DAG '{dag_id}' is paused: its lots wait until it is unpaused"
+        for dag_id in planned
+        if dags[dag_id].is_paused
+    ]
+    now = now or dt.datetime.now(UTC)
+    future = sum(1 for lot in lots if lot.end > now)
+    if future and plan.run_future == "wait":
+        warnings.append(f"{future} lots end after now: they wait until their data time has passed "
+                        "(run_future: now runs them at once)")
+    if plan.downstream_dags:
+        missing = sorted(
+            {c for d in planned for c in dags[d].downstream_dag_ids if c not in dags}
+        )
+        if missing:
+            warnings.append(f"downstream DAGs not parsed, left out: {', '.join(missing)}")
+    return warnings
+
+
+def lot_label(start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> str:
+    """How a lot is shown: ``2024-01-01``, ``2024-01-01 → 2024-01-07`` or ``2024-01-01 05:00 → 06:00``."""
+    lo, hi = start.astimezone(tz), end.astimezone(tz)
+    midnight = dt.time()
+    if lo.time() == midnight and hi.time() == midnight and hi > lo:
+        last = (hi - dt.timedelta(days=1)).date()
+        return lo.date().isoformat() if last == lo.date() else f"{lo.date()} → {last}"
+    if lo == hi:
+        return lo.date().isoformat() if lo.time() == midnight else lo.strftime("%Y-%m-%d %H:%M")
+    same_day = hi.date() == lo.date()
+    return f"{lo:%Y-%m-%d %H:%M} → {hi:%H:%M}" if same_day else f"{lo:%Y-%m-%d %H:%M} → {hi:%Y-%m-%d %H:%M}"
