@@ -8,6 +8,7 @@ service boundary.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -100,7 +101,7 @@ def fixed_lots(segment: Interval, size: LotSize, tz: ZoneInfo) -> list[Interval]
                 break
             bounds.append(nxt)
         bounds.append(end)
-    return list(zip(bounds, bounds[1:], strict=False))
+    return list(itertools.pairwise(bounds))
 
 
 def schedule_intervals(timetable: Any, segment: Interval) -> list[Interval]:

@@ -13,7 +13,7 @@ import json
 import re
 import zoneinfo
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import yaml
 from pydantic import (
@@ -157,7 +157,7 @@ class NotifierSpec(_Strict):
 class Notify(_Strict):
     """Notifiers called once when the plan ends in one of the ``on`` states."""
 
-    on: list[Literal["success", "failure"]] = Field(default_factory=lambda: ["success", "failure"])
+    on: list[Literal["success", "failure"]] = Field(default_factory=lambda: ["success", "failure"])  # type: ignore[arg-type]
     notifiers: list[NotifierSpec] = Field(min_length=1)
 
 
@@ -178,7 +178,7 @@ class LotSize:
             )
         if match["month"]:
             return cls("month")
-        n, unit = int(match["n"]), match["unit"]
+        n, unit = int(match["n"]), cast(Literal["h", "d"], match["unit"])
         limit = MAX_LOT_HOURS if unit == "h" else MAX_LOT_DAYS
         if not 1 <= n <= limit:
             raise ValueError(f"{text!r}: N must be between 1 and {limit} for '{unit}' lots")
@@ -295,7 +295,9 @@ class BackfillPlan(_Strict):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise PlanValidationError([FieldError("", f"not JSON: {exc}")], "the plan is not valid JSON") from None
+            raise PlanValidationError(
+                [FieldError("", f"not JSON: {exc}")], "the plan is not valid JSON"
+            ) from None
         return cls.from_dict(data)
 
     @classmethod
@@ -303,7 +305,9 @@ class BackfillPlan(_Strict):
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise PlanValidationError([FieldError("", f"not YAML: {exc}")], "the plan is not valid YAML") from None
+            raise PlanValidationError(
+                [FieldError("", f"not YAML: {exc}")], "the plan is not valid YAML"
+            ) from None
         return cls.from_dict(data)
 
     @classmethod
@@ -324,23 +328,19 @@ class BackfillPlan(_Strict):
         return yaml.safe_dump(self.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
 
 
-
-
 def _cross_field_errors(raw: dict[str, Any]) -> list[FieldError]:
     """Checks that relate fields, made on the raw input so they show beside per-field errors."""
     errors: list[FieldError] = []
     if not raw.get("dates") and not raw.get("ranges"):
-        errors.append(
-            FieldError("dates", "the plan names no data time: give `dates`, `ranges`, or both")
-        )
+        errors.append(FieldError("dates", "the plan names no data time: give `dates`, `ranges`, or both"))
     lot = raw.get("lot")
     try:
         size = LotSize.parse(lot) if isinstance(lot, str) else None
     except ValueError:
         size = None
     if size is not None and not size.sub_daily:
-        ranges = raw.get("ranges") if isinstance(raw.get("ranges"), list) else []
-        for i, rng in enumerate(ranges):
+        ranges = raw.get("ranges")
+        for i, rng in enumerate(ranges if isinstance(ranges, list) else []):
             if isinstance(rng, dict) and rng.get("window") is not None:
                 errors.append(
                     FieldError(
@@ -380,7 +380,11 @@ def _model_at(model: type[BaseModel], path: tuple[Any, ...]) -> type[BaseModel] 
     for part in path:
         if isinstance(part, int):
             continue
-        field = current.model_fields.get(part) if isinstance(current, type) else None
+        field = (
+            current.model_fields.get(part)
+            if isinstance(current, type) and issubclass(current, BaseModel)
+            else None
+        )
         if field is None:
             return None
         current = _first_model(field.annotation)

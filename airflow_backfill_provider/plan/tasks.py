@@ -17,12 +17,16 @@ class TaskPlan:
     dry_run: frozenset[str]
 
 
-def _resolve(patterns: Sequence[str], task_ids: Sequence[str], loc: str, errors: list[FieldError]) -> set[str]:
+def _resolve(
+    patterns: Sequence[str], task_ids: Sequence[str], loc: str, errors: list[FieldError]
+) -> set[str]:
     """Task ids matched by ids or glob patterns; a pattern that matches nothing is an error naming it."""
     found: set[str] = set()
     for i, pattern in enumerate(patterns):
-        matched = fnmatch.filter(task_ids, pattern) if any(c in pattern for c in "*?[") else (
-            [pattern] if pattern in task_ids else []
+        matched = (
+            fnmatch.filter(task_ids, pattern)
+            if any(c in pattern for c in "*?[")
+            else ([pattern] if pattern in task_ids else [])
         )
         if not matched:
             errors.append(FieldError(f"{loc}.{i}", f"no task of the DAG matches {pattern!r}"))
@@ -31,12 +35,16 @@ def _resolve(patterns: Sequence[str], task_ids: Sequence[str], loc: str, errors:
 
 
 def select_tasks(selection: TaskSelection, dag: DagDescription) -> TaskPlan:
-    """Resolve ``tasks`` against the DAG: roots (+ downstream) ∪ include, minus exclude."""
+    """Resolve ``tasks`` against the DAG: roots (+ downstream), plus include, minus exclude."""
     task_ids = sorted(dag.tasks)
     errors: list[FieldError] = []
-    roots = _resolve(selection.roots, task_ids, "tasks.roots", errors) if selection.roots is not None else None
+    roots = (
+        _resolve(selection.roots, task_ids, "tasks.roots", errors) if selection.roots is not None else None
+    )
     include = (
-        _resolve(selection.include, task_ids, "tasks.include", errors) if selection.include is not None else None
+        _resolve(selection.include, task_ids, "tasks.include", errors)
+        if selection.include is not None
+        else None
     )
     exclude = _resolve(selection.exclude, task_ids, "tasks.exclude", errors)
     if errors:
