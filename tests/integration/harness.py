@@ -1,0 +1,234 @@
+"""A real Airflow 3 for tests: scheduler, dag-processor, triggerer and api-server as processes.
+
+Everything lives in a temporary AIRFLOW_HOME on a free loopback port, with real authentication
+(SimpleAuthManager, users with passwords: an admin and a viewer). SQLite by default; PostgreSQL
+when ``database_url`` is given. Also usable by hand for development:
+
+    python -m tests.integration.harness [--postgres URL]   # starts, prints the URL, Ctrl-C stops
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+HERE = Path(__file__).parent
+TEST_DAGS = HERE / "dags"
+# role -> (username, password): the user named after each SimpleAuthManager role
+USERS = {"admin": ("admin", "admin-pass-1"), "viewer": ("viewer", "viewer-pass-1")}
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Airflow:
+    """A running Airflow; ``client(user)`` gives an authenticated ``requests.Session``."""
+
+    home: Path
+    port: int
+    env: dict[str, str]
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ledger(self) -> Path:
+        return self.home / "ledger.jsonl"
+
+    # -- processes ----------------------------------------------------------------------------
+
+    def start(self, component: str) -> None:
+        args = [component, "--port", str(self.port)] if component == "api-server" else [component]
+        log = open(self.home / f"{component}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        self.processes[component] = subprocess.Popen(
+            [sys.executable, "-m", "airflow", *args],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self, component: str, sig: int = signal.SIGKILL) -> None:
+        """Kill a component and every process it started (kill -9 by default)."""
+        proc = self.processes.pop(component)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        proc.wait(timeout=60)
+
+    def stop(self) -> None:
+        for component in list(self.processes):
+            self.kill(component, signal.SIGTERM)
+
+    def airflow(
+        self, *args: str, check: bool = True, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
+        """Run an ``airflow`` CLI command against this installation."""
+        for attempt in range(5):
+            done = subprocess.run(
+                [sys.executable, "-m", "airflow", *args],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+            # SQLite answers "database is locked" to a CLI beside four busy components: retry
+            if "database is locked" not in done.stderr or attempt == 4:
+                break
+            time.sleep(1)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"airflow {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        return done
+
+    def wait_until_up(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, proc in self.processes.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.log_tail(name)}")
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{self.url}/api/v2/monitor/health", timeout=2).ok:
+                    return
+            time.sleep(0.5)
+        raise TimeoutError(f"api-server not up after {timeout}s:\n{self.log_tail('api-server')}")
+
+    def log_tail(self, component: str, lines: int = 60) -> str:
+        path = self.home / f"{component}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    # -- API ----------------------------------------------------------------------------------
+
+    def token(self, user: str = "admin") -> str:
+        if user not in self._tokens:
+            username, password = USERS[user]
+            response = requests.post(
+                f"{self.url}/auth/token", json={"username": username, "password": password}, timeout=30
+            )
+            response.raise_for_status()
+            self._tokens[user] = response.json()["access_token"]
+        return self._tokens[user]
+
+    def client(self, user: str | None = "admin") -> requests.Session:
+        session = requests.Session()
+        if user is not None:
+            session.headers["Authorization"] = f"Bearer {self.token(user)}"
+        return session
+
+    def api(self, method: str, path: str, user: str = "admin", **kw: Any) -> Any:
+        response = self.client(user).request(method, f"{self.url}{path}", timeout=60, **kw)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def wait_for_dags(self, *dag_ids: str, timeout: float = 240) -> None:
+        """Wait until the dag-processor has parsed these DAGs and the api-server knows them."""
+        deadline = time.monotonic() + timeout
+        missing = set(dag_ids)
+        while time.monotonic() < deadline:
+            missing = {
+                d
+                for d in missing
+                if self.client().get(f"{self.url}/api/v2/dags/{d}", timeout=30).status_code != 200
+            }
+            if not missing:
+                return
+            time.sleep(1)
+        raise TimeoutError(
+            f"DAGs not parsed after {timeout}s: {sorted(missing)}\n{self.log_tail('dag-processor')}"
+        )
+
+    def ledger_entries(self) -> list[dict[str, Any]]:
+        if not self.ledger.exists():
+            return []
+        return [json.loads(line) for line in self.ledger.read_text().splitlines() if line.strip()]
+
+
+def make_env(home: Path, port: int, database_url: str | None, dags_folder: Path) -> dict[str, str]:
+    passwords = {name: password for name, password in USERS.values()}
+    (home / "passwords.json").write_text(json.dumps(passwords))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "16",
+            "AIRFLOW__CORE__AUTH_MANAGER": (
+                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+            ),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
+                f"{name}:{role}" for role, (name, _) in USERS.items()
+            ),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+            "AIRFLOW__CORE__LAZY_DISCOVER_PROVIDERS": "False",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__API_AUTH__JWT_SECRET": "test-jwt-secret-" + str(port),
+            "AIRFLOW__API__SECRET_KEY": "test-secret-" + str(port),
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "600",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
+            "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "BACKFILL_TEST_LEDGER": str(home / "ledger.jsonl"),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(dags_folder), os.environ.get("PYTHONPATH", "")])),
+        }
+    )
+    env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = database_url or f"sqlite:///{home / 'airflow.db'}"
+    return env
+
+
+@contextlib.contextmanager
+def running_airflow(database_url: str | None = None, dags_folder: Path = TEST_DAGS) -> Iterator[Airflow]:
+    home = Path(tempfile.mkdtemp(prefix="airflow-home-"))
+    port = free_port()
+    env = make_env(home, port, database_url, dags_folder)
+    airflow = Airflow(home=home, port=port, env=env)
+    try:
+        if database_url:
+            airflow.airflow("db", "reset", "--yes", "--skip-init")
+        airflow.airflow("db", "migrate")
+        for component in COMPONENTS:
+            airflow.start(component)
+        airflow.wait_until_up()
+        yield airflow
+    finally:
+        airflow.stop()
+        if os.environ.get("KEEP_AIRFLOW_HOME"):
+            print(f"kept {home}")
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    url = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == "--postgres" else None
+    with running_airflow(url) as af:
+        print(f"Airflow at {af.url} home {af.home}; admin password {USERS['admin'][1]}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
