@@ -75,7 +75,12 @@ class Airflow:
         proc = self.processes.pop(component)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
 
     def stop(self) -> None:
         for component in list(self.processes):
