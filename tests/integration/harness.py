@@ -70,13 +70,13 @@ class Airflow:
             start_new_session=True,
         )
 
-    def kill(self, component: str, sig: int = signal.SIGKILL) -> None:
-        """Kill a component and every process it started (kill -9 by default)."""
+    def kill(self, component: str, sig: int = signal.SIGKILL, grace: float = 5) -> None:
+        """Kill a component and every process it started (kill -9 by default; SIGKILL after ``grace``)."""
         proc = self.processes.pop(component)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)

@@ -1,15 +1,21 @@
-"""Test DAGs whose tasks append what they ran to a ledger file (BACKFILL_TEST_LEDGER)."""
+"""Test DAGs whose tasks append what they did to a ledger file (BACKFILL_TEST_LEDGER).
+
+A task writes its ledger line when it has done its work, so a try killed half-way leaves no line
+and a retried try writes one: the ledger counts effects, the way a real task's output would.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import time
+from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG, BaseOperator, task
 
 START = pendulum.datetime(2024, 1, 1, tz="UTC")
+FAIL_DATES = {"2024-02-03"}
 
 
 def record(context, **extra):
@@ -17,9 +23,10 @@ def record(context, **extra):
         "dag_id": context["dag"].dag_id,
         "task_id": context["ti"].task_id,
         "run_id": context["run_id"],
-        "start": str(context["data_interval_start"]),
-        "end": str(context["data_interval_end"]),
+        "start": context["data_interval_start"].isoformat(),
+        "end": context["data_interval_end"].isoformat(),
         "ds": context["ds"],
+        "try": context["ti"].try_number,
         "at": time.time(),
         **extra,
     }
@@ -27,27 +34,78 @@ def record(context, **extra):
         ledger.write(json.dumps(entry) + "\n")
 
 
-def chain_dag(dag_id: str, schedule="@daily", seconds: float = 1.0, **dag_kwargs):
+class SqlLikeOperator(BaseOperator):
+    """Renders a templated ``sql`` and records it, as a SQL operator would run it."""
+
+    template_fields = ("sql",)
+
+    def __init__(self, *, sql: str, **kwargs):
+        super().__init__(**kwargs)
+        self.sql = sql
+
+    def execute(self, context):
+        record(context, began=time.time(), sql=self.sql, params=dict(context["params"]))
+
+
+def chain_dag(
+    dag_id: str,
+    *,
+    schedule="@daily",
+    seconds: float = 0.5,
+    fail_dates=frozenset(),
+    retries=0,
+    tasks=("a", "b", "c"),
+    **dag_kwargs,
+):
     with DAG(
         dag_id,
         schedule=schedule,
         start_date=START,
         catchup=False,
         is_paused_upon_creation=False,
+        default_args={"retries": retries, "retry_delay": timedelta(seconds=1)},
         **dag_kwargs,
     ) as dag:
 
         @task
-        def step(name: str, **context):
+        def step(**context):
             began = time.time()
+            if context["ds"] in fail_dates and context["ti"].task_id == tasks[0]:
+                raise RuntimeError(f"failing on purpose for {context['ds']}")
             time.sleep(seconds)
-            record(context, began=began, name=name)
+            record(context, began=began)
 
-        a = step.override(task_id="a")("a")
-        b = step.override(task_id="b")("b")
-        c = step.override(task_id="c")("c")
-        a >> b >> c
+        previous = None
+        for name in tasks:
+            current = step.override(task_id=name)()
+            if previous is not None:
+                previous >> current
+            previous = current
     return dag
 
 
 ledger_daily = chain_dag("ledger_daily")
+ledger_order = chain_dag("ledger_order", seconds=2.0, tasks=("work",))
+ledger_fail = chain_dag("ledger_fail", fail_dates=FAIL_DATES)
+ledger_selfdep = chain_dag("ledger_selfdep", fail_dates=FAIL_DATES, tasks=("work",))
+ledger_hourly = chain_dag("ledger_hourly", schedule="@hourly", seconds=0.1, tasks=("work",))
+ledger_overlap = chain_dag("ledger_overlap", seconds=1.0, tasks=("work",))
+ledger_paused = chain_dag("ledger_paused", seconds=0.1, tasks=("work",))
+ledger_kill = chain_dag("ledger_kill", seconds=3.0, retries=3, tasks=("work", "more"))
+ledger_reprocess = chain_dag("ledger_reprocess", fail_dates=FAIL_DATES, seconds=0.1, tasks=("work",))
+
+with DAG(
+    "ledger_params",
+    schedule="@daily",
+    start_date=START,
+    catchup=False,
+    is_paused_upon_creation=False,
+    params={"table": "sales"},
+) as ledger_params:
+    load = SqlLikeOperator(
+        task_id="load", sql="INSERT INTO {{ params.table }} SELECT * FROM src WHERE ds = '{{ ds }}'"
+    )
+    audit = SqlLikeOperator(
+        task_id="audit", sql="SELECT count(*) FROM {{ params.table }} WHERE ds = '{{ ds }}'"
+    )
+    load >> audit

@@ -1,0 +1,168 @@
+"""``airflow backfill-plans`` verbs: each calls the service in this process, as the REST API does."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from airflow_backfill_provider.exceptions import BackfillError
+from airflow_backfill_provider.plan.model import BackfillPlan
+from airflow_backfill_provider.service import plans as service
+from airflow_backfill_provider.service.views import FINAL_PLAN_STATES, LOT_STATES, LotOut, PlanOut
+
+PLAN_COLUMNS = ("id", "name", "dag_id", "state", "total_lots", "created_at", "created_by")
+LOT_COLUMNS = ("index", "dag_id", "label", "state", "run_id", "reason")
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        yield session
+
+
+def _reports_errors(func: Callable[[Any], None]) -> Callable[[Any], None]:
+    """A user's mistake prints the service's message (as the API says it) and exits 1."""
+
+    @functools.wraps(func)
+    def wrapper(args: Any) -> None:
+        try:
+            func(args)
+        except BackfillError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise SystemExit(1) from None
+
+    return wrapper
+
+
+def _print(rows: list[dict[str, Any]], output: str, columns: tuple[str, ...]) -> None:
+    from airflow.cli.simple_table import AirflowConsole
+
+    if output in ("table", "plain"):
+        rows = [{c: row.get(c) for c in columns} for row in rows]
+    AirflowConsole().print_as(data=rows, output=output)
+
+
+def _print_plan(plan: PlanOut, output: str) -> None:
+    data = plan.model_dump(mode="json")
+    if output in ("table", "plain"):
+        data = {**{c: data[c] for c in PLAN_COLUMNS}, **{f"lots {s}": n for s, n in plan.counts.items() if n}}
+    _print([data], output, tuple(data))
+
+
+def _read(path: str) -> BackfillPlan:
+    text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    return BackfillPlan.from_yaml(text)  # YAML is a superset of JSON
+
+
+@_reports_errors
+def create(args: Any) -> None:
+    spec = _read(args.file)
+    with _session() as session:
+        if args.preview:
+            found = service.preview(spec, session)
+            _print([lot.model_dump(mode="json") for lot in found.lots], args.output, LOT_COLUMNS)
+            if args.output in ("table", "plain"):
+                print(
+                    f"{found.total} lots of {', '.join(d['dag_id'] for d in found.dags)} ({found.timezone}), "
+                    f"plan name {found.name}"
+                )
+                for warning in found.warnings:
+                    print(f"warning: {warning}")
+            return
+        created = service.create(spec, session, user=f"cli:{getpass.getuser()}")
+    if args.output in ("table", "plain"):
+        print(("created" if created.created else "exists, same content:") + f" plan {created.plan.name}")
+    _print_plan(created.plan, args.output)
+    if args.wait:
+        _wait(created.plan.name)
+
+
+def _bar(plan: PlanOut, width: int = 40) -> str:
+    done = sum(plan.counts.get(s, 0) for s in ("success", "failed", "skipped", "blocked", "cancelled"))
+    total = max(plan.total_lots, 1)
+    filled = int(width * done / total)
+    states = " ".join(f"{s}={plan.counts[s]}" for s in LOT_STATES if plan.counts.get(s))
+    return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{plan.total_lots} {plan.state}: {states}"
+
+
+def _wait(ref: str, poll: float = 2.0) -> None:
+    """Follow the plan: one progress line per change; exit 1 unless it succeeds."""
+    last = ""
+    while True:
+        with _session() as session:
+            plan = service.plan_out(service.get_row(ref, session), session)
+        line = _bar(plan)
+        if line != last:
+            print(line, flush=True)
+            last = line
+        if plan.state in FINAL_PLAN_STATES:
+            if plan.state != "success":
+                print(f"error: plan {plan.name} ended {plan.state}", file=sys.stderr)
+                raise SystemExit(1)
+            return
+        time.sleep(poll)
+
+
+@_reports_errors
+def list(args: Any) -> None:
+    with _session() as session:
+        found = service.list_plans(
+            session, dag_id=args.dag_id, state=args.state, limit=args.limit, offset=args.offset
+        )
+    _print([p.model_dump(mode="json") for p in found.plans], args.output, PLAN_COLUMNS)
+
+
+@_reports_errors
+def show(args: Any) -> None:
+    with _session() as session:
+        _print_plan(service.plan_out(service.get_row(args.plan, session), session), args.output)
+
+
+@_reports_errors
+def lots(args: Any) -> None:
+    with _session() as session:
+        found = service.list_lots(
+            service.get_row(args.plan, session),
+            session,
+            state=args.state,
+            limit=args.limit,
+            offset=args.offset,
+        )
+    rows: list[LotOut] = found.lots
+    _print([lot.model_dump(mode="json") for lot in rows], args.output, LOT_COLUMNS)
+
+
+def _steer(action: Callable[..., PlanOut], args: Any, **kw: Any) -> None:
+    with _session() as session:
+        plan = action(service.get_row(args.plan, session), session, **kw)
+    _print_plan(plan, args.output)
+
+
+@_reports_errors
+def pause(args: Any) -> None:
+    _steer(service.pause, args)
+
+
+@_reports_errors
+def resume(args: Any) -> None:
+    _steer(service.resume, args)
+
+
+@_reports_errors
+def cancel(args: Any) -> None:
+    _steer(service.cancel, args)
+
+
+@_reports_errors
+def retry(args: Any) -> None:
+    _steer(service.retry, args, indexes=args.index)

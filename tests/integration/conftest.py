@@ -1,0 +1,43 @@
+"""One real Airflow per database backend, shared by the integration tests of a session.
+
+SQLite always; PostgreSQL too when BACKFILL_TEST_POSTGRES_URL is set (``.ci/run`` installs and
+starts a PostgreSQL server on loopback and sets it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.harness import Airflow, running_airflow
+
+BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("BACKFILL_TEST_POSTGRES_URL") else [])
+TEST_DAG_IDS = (
+    "backfill_plan_controller",
+    "ledger_daily",
+    "ledger_order",
+    "ledger_fail",
+    "ledger_selfdep",
+    "ledger_hourly",
+    "ledger_overlap",
+    "ledger_paused",
+    "ledger_kill",
+    "ledger_reprocess",
+    "ledger_params",
+)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def airflow(request: pytest.FixtureRequest) -> Iterator[Airflow]:
+    url = os.environ["BACKFILL_TEST_POSTGRES_URL"] if request.param == "postgres" else None
+    with running_airflow(url) as running:
+        running.wait_for_dags(*TEST_DAG_IDS)
+        yield running
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)

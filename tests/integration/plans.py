@@ -1,0 +1,51 @@
+"""Helpers for integration tests: submit plans over REST, wait for them, read the ledger and Airflow."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.integration.harness import Airflow
+
+API = "/backfill/api/v1"
+FINAL = ("success", "failed", "cancelled")
+
+
+def submit(af: Airflow, plan: dict[str, Any], user: str = "admin") -> dict[str, Any]:
+    response = af.client(user).post(f"{af.url}{API}/plans", json=plan, timeout=120)
+    assert response.status_code in (200, 201), response.text
+    return response.json()["plan"]
+
+
+def get(af: Airflow, path: str, user: str = "admin", **params: Any) -> Any:
+    response = af.client(user).get(f"{af.url}{API}{path}", params=params, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def wait_for(af: Airflow, name: str, states: tuple[str, ...] = FINAL, timeout: float = 300) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        plan = get(af, f"/plans/{name}")
+        if plan["state"] in states:
+            return plan
+        time.sleep(1)
+    raise TimeoutError(
+        f"plan {name} still {plan['state']} after {timeout}s: {plan['counts']}\n"
+        f"{af.log_tail('scheduler', 30)}"
+    )
+
+
+def lots(af: Airflow, name: str) -> list[dict[str, Any]]:
+    return get(af, f"/plans/{name}/lots", limit=10_000)["lots"]
+
+
+def ledger(af: Airflow, name: str) -> list[dict[str, Any]]:
+    """What the plan's own runs did (its run ids start with ``backfill_plan__<name>__``)."""
+    prefix = f"backfill_plan__{name}__"
+    return [e for e in af.ledger_entries() if e["run_id"].startswith(prefix)]
+
+
+def task_instances(af: Airflow, dag_id: str, run_id: str) -> dict[str, dict[str, Any]]:
+    found = af.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
+    return {ti["task_id"]: ti for ti in found["task_instances"]}
