@@ -18,9 +18,7 @@ from airflow.sdk import DAG, BaseOperator
 
 from airflow_backfill_provider.engine.trigger import PlanDriverTrigger
 from airflow_backfill_provider.exceptions import BackfillError
-from airflow_backfill_provider.service.runs import PARKED_POOL
-
-CONTROLLER_DAG_ID = "backfill_plan_controller"
+from airflow_backfill_provider.service.runs import CONTROLLER_DAG_ID, PARKED_POOL
 
 
 class PlanLotsOperator(BaseOperator):

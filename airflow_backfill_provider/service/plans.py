@@ -49,7 +49,7 @@ from airflow_backfill_provider.service.views import (
     TimelineEntry,
 )
 
-CONTROLLER_DAG_ID = "backfill_plan_controller"
+CONTROLLER_DAG_ID = run_rows.CONTROLLER_DAG_ID
 LOOKAHEAD = 16
 """runs materialised ahead of the scheduler per DAG, beyond ``parallelism``"""
 MIRROR = {
@@ -315,18 +315,16 @@ def _create_controller_run(row: PlanRow, token: str, session: Session) -> str | 
     )
     session.flush()
     TaskMap.expand_mapped_task(controller.get_task("lots"), run_id, session=session)
-    labels = session.execute(select(LotRow.idx, LotRow.label).where(LotRow.plan_id == row.id)).all()
     table = TI.__table__
+    label = (
+        select(LotRow.label)
+        .where(LotRow.plan_id == row.id, LotRow.idx == table.c.map_index)
+        .scalar_subquery()
+    )
     session.execute(
         update(table)
-        .where(
-            table.c.dag_id == CONTROLLER_DAG_ID,
-            table.c.run_id == run_id,
-            table.c.task_id == "lots",
-            table.c.map_index == _bind("mi"),
-        )
-        .values(rendered_map_index=_bind("label"), state="scheduled", pool=run_rows.PARKED_POOL),
-        [{"mi": idx, "label": label} for idx, label in labels],
+        .where(table.c.dag_id == CONTROLLER_DAG_ID, table.c.run_id == run_id, table.c.task_id == "lots")
+        .values(rendered_map_index=label, state="scheduled", pool=run_rows.PARKED_POOL)
     )
     return run_id
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.service.tables import UTC
 
+CONTROLLER_DAG_ID = "backfill_plan_controller"
 PARKED_POOL = "backfill_parked"
 PARKED_POOL_DESCRIPTION = (
     "Task instances parked by backfill plans (dry-run tasks waiting for their upstream, and the "
