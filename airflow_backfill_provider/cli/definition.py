@@ -19,8 +19,10 @@ ARG_OFFSET = Arg(("--offset",), help="Skip this many rows", type=int, default=0)
 ARG_INDEX = Arg(("--index",), help="Only these lot indexes (repeatable)", type=int, action="append")
 
 
-def _command(name: str, help: str, args: tuple[Arg, ...]) -> ActionCommand:
-    return ActionCommand(name=name, help=help, func=lazy_load_command(f"{COMMANDS}.{name}"), args=args)
+def _command(name: str, help: str, args: tuple[Arg, ...], func: str | None = None) -> ActionCommand:
+    return ActionCommand(
+        name=name, help=help, func=lazy_load_command(f"{COMMANDS}.{func or name}"), args=args
+    )
 
 
 def get_cli_commands() -> list[GroupCommand]:
