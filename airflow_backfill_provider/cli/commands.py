@@ -114,7 +114,7 @@ def _wait(ref: str, poll: float = 2.0) -> None:
 
 
 @_reports_errors
-def list(args: Any) -> None:
+def list_plans(args: Any) -> None:
     with _session() as session:
         found = service.list_plans(
             session, dag_id=args.dag_id, state=args.state, limit=args.limit, offset=args.offset
