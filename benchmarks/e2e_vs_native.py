@@ -1,0 +1,164 @@
+"""This engine against Airflow's native backfill, on the same running Airflow, alternating.
+
+The same 30 daily intervals of a 3-task DAG at parallelism 4: through a backfill plan
+(``POST /backfill/api/v1/plans``) and through ``airflow backfill create --max-active-runs 4``.
+Each round uses fresh intervals (no run exists yet), and wall time is measured the same way for
+both: from submission to the end of the last run, as Airflow records it. Target: ratio <= 1.10.
+
+Then a 10,000-lot plan: p95 of ``GET /plans/{plan}`` and ``GET /plans/{plan}/lots``. Target < 200 ms.
+
+    python benchmarks/e2e_vs_native.py [--rounds 2] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.integration.harness import Airflow, running_airflow
+
+DAG_ID = "bench_three_tasks"
+API = "/backfill/api/v1"
+DAYS = 30
+PARALLELISM = 4
+
+
+def parse_time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def runs_between(af: Airflow, first: dt.date, last: dt.date) -> list[dict]:
+    found = af.api(
+        "GET",
+        f"/api/v2/dags/{DAG_ID}/dagRuns",
+        params={
+            "limit": 100,
+            "logical_date_gte": f"{first}T00:00:00Z",
+            "logical_date_lte": f"{last}T23:59:59Z",
+        },
+    )
+    return found["dag_runs"]
+
+
+def wait_runs(af: Airflow, first: dt.date, last: dt.date, submitted: dt.datetime) -> float:
+    """Seconds from submission to the end of the last of the 30 runs."""
+    while True:
+        runs = runs_between(af, first, last)
+        if len(runs) == DAYS and all(r["state"] in ("success", "failed") for r in runs):
+            failed = [r["dag_run_id"] for r in runs if r["state"] != "success"]
+            if failed:
+                raise RuntimeError(f"runs failed: {failed}")
+            return (max(parse_time(r["end_date"]) for r in runs) - submitted).total_seconds()
+        time.sleep(0.5)
+
+
+def engine_round(af: Airflow, first: dt.date, last: dt.date, name: str) -> float:
+    submitted = dt.datetime.now(dt.timezone.utc)
+    af.api(
+        "POST",
+        f"{API}/plans",
+        json={
+            "dag_id": DAG_ID,
+            "name": name,
+            "parallelism": PARALLELISM,
+            "ranges": [{"start": str(first), "end": str(last)}],
+        },
+    )
+    return wait_runs(af, first, last, submitted)
+
+
+def native_round(af: Airflow, first: dt.date, last: dt.date) -> float:
+    submitted = dt.datetime.now(dt.timezone.utc)
+    af.airflow(
+        "backfill",
+        "create",
+        "--dag-id",
+        DAG_ID,
+        "--from-date",
+        str(first),
+        "--to-date",
+        str(last),
+        "--max-active-runs",
+        str(PARALLELISM),
+    )
+    return wait_runs(af, first, last, submitted)
+
+
+def wait_plan_closed(af: Airflow, name: str) -> None:
+    while af.api("GET", f"{API}/plans/{name}")["state"] not in ("success", "failed", "cancelled"):
+        time.sleep(0.5)
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1]
+
+
+def read_latency(af: Airflow) -> tuple[float, float]:
+    plan = af.api(
+        "POST",
+        f"{API}/plans",
+        json={
+            "dag_id": DAG_ID,
+            "name": "bench-10k",
+            "lot": "1h",
+            "paused": True,
+            "ranges": [{"start": "2010-01-01", "end": "2011-02-21T16:00:00"}],
+        },
+    )["plan"]
+    assert plan["total_lots"] == 10_000, plan["total_lots"]
+    client = af.client()
+    timings: dict[str, list[float]] = {"plan": [], "lots": []}
+    for _ in range(60):
+        for key, path in (("plan", f"/plans/{plan['id']}"), ("lots", f"/plans/{plan['id']}/lots")):
+            started = time.perf_counter()
+            client.get(f"{af.url}{API}{path}", timeout=60).raise_for_status()
+            timings[key].append((time.perf_counter() - started) * 1000)
+    af.api("POST", f"{API}/plans/bench-10k/cancel")
+    return p95(timings["plan"]), p95(timings["lots"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--only-reads", action="store_true", help="skip the engine-vs-native rounds")
+    parser.add_argument("--postgres", default=None)
+    args = parser.parse_args()
+    with running_airflow(args.postgres, dags_folder=Path(__file__).parent / "dags") as af:
+        af.wait_for_dags(DAG_ID, "backfill_plan_controller")
+        engine: list[float] = []
+        native: list[float] = []
+        start = dt.date(2021, 1, 1)
+        for round_no in range(0 if args.only_reads else args.rounds):
+            for side in ("engine", "native") if round_no % 2 == 0 else ("native", "engine"):
+                first = start
+                last = first + dt.timedelta(days=DAYS - 1)
+                start = last + dt.timedelta(days=1)
+                if side == "engine":
+                    name = f"bench-{round_no}"
+                    engine.append(engine_round(af, first, last, name))
+                    wait_plan_closed(af, name)  # its Backfill row must close before a native backfill
+                else:
+                    native.append(native_round(af, first, last))
+                    time.sleep(31)  # the scheduler closes the native Backfill row on a 30 s timer
+                print(
+                    f"round {round_no} {side:7} {first}..{last}: {(engine if side == 'engine' else native)[-1]:.1f}s",
+                    flush=True,
+                )
+        if engine and native:
+            e, n = statistics.mean(engine), statistics.mean(native)
+            print(f"engine mean {e:.1f}s  native mean {n:.1f}s  ratio {e / n:.3f}  (target <= 1.10)")
+        plan_p95, lots_p95 = read_latency(af)
+        print(
+            f"10,000-lot plan: GET /plans/{{plan}} p95 {plan_p95:.0f} ms, GET /plans/{{plan}}/lots p95 "
+            f"{lots_p95:.0f} ms (target < 200 ms)"
+        )
+
+
+if __name__ == "__main__":
+    main()
