@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import getpass
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -11,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.exceptions import BackfillError
@@ -24,9 +27,11 @@ LOT_COLUMNS = ("index", "dag_id", "label", "state", "run_id", "reason")
 
 @contextmanager
 def _session() -> Iterator[Session]:
+    """A database session; while it is open, whatever Airflow logs to stdout goes to stderr instead,
+    so that stdout carries only the command's output (parseable JSON or YAML)."""
     from airflow.utils.session import create_session
 
-    with create_session() as session:
+    with contextlib.redirect_stdout(sys.stderr), create_session() as session:
         yield session
 
 
@@ -45,11 +50,22 @@ def _reports_errors(func: Callable[[Any], None]) -> Callable[[Any], None]:
 
 
 def _print(rows: list[dict[str, Any]], output: str, columns: tuple[str, ...]) -> None:
-    from airflow.cli.simple_table import AirflowConsole
+    """JSON and YAML keep every field with its type; tables show ``columns`` through Airflow's console."""
+    if output == "json":
+        _out(json.dumps(rows, indent=2))
+    elif output == "yaml":
+        _out(yaml.safe_dump(rows, sort_keys=False).rstrip("\n"))
+    else:
+        from airflow.cli.simple_table import AirflowConsole
 
-    if output in ("table", "plain"):
-        rows = [{c: row.get(c) for c in columns} for row in rows]
-    AirflowConsole().print_as(data=rows, output=output)
+        AirflowConsole(file=sys.__stdout__).print_as(
+            data=[{c: row.get(c) for c in columns} for row in rows], output=output
+        )
+
+
+def _out(text: str) -> None:
+    """Write to the process's own stdout: Airflow's logging may have taken over ``sys.stdout``."""
+    print(text, file=sys.__stdout__, flush=True)
 
 
 def _print_plan(plan: PlanOut, output: str) -> None:
@@ -72,16 +88,16 @@ def create(args: Any) -> None:
             found = service.preview(spec, session)
             _print([lot.model_dump(mode="json") for lot in found.lots], args.output, LOT_COLUMNS)
             if args.output in ("table", "plain"):
-                print(
+                _out(
                     f"{found.total} lots of {', '.join(d['dag_id'] for d in found.dags)} ({found.timezone}), "
                     f"plan name {found.name}"
                 )
                 for warning in found.warnings:
-                    print(f"warning: {warning}")
+                    _out(f"warning: {warning}")
             return
         created = service.create(spec, session, user=f"cli:{getpass.getuser()}")
     if args.output in ("table", "plain"):
-        print(("created" if created.created else "exists, same content:") + f" plan {created.plan.name}")
+        _out(("created" if created.created else "exists, same content:") + f" plan {created.plan.name}")
     _print_plan(created.plan, args.output)
     if args.wait:
         _wait(created.plan.name)
@@ -103,7 +119,7 @@ def _wait(ref: str, poll: float = 2.0) -> None:
             plan = service.plan_out(service.get_row(ref, session), session)
         line = _bar(plan)
         if line != last:
-            print(line, flush=True)
+            _out(line)
             last = line
         if plan.state in FINAL_PLAN_STATES:
             if plan.state != "success":
@@ -125,7 +141,8 @@ def list_plans(args: Any) -> None:
 @_reports_errors
 def show(args: Any) -> None:
     with _session() as session:
-        _print_plan(service.plan_out(service.get_row(args.plan, session), session), args.output)
+        plan = service.plan_out(service.get_row(args.plan, session), session)
+    _print_plan(plan, args.output)
 
 
 @_reports_errors

@@ -38,6 +38,7 @@ def get_cli_commands() -> list[GroupCommand]:
                     "list",
                     "List plans, newest first",
                     (ARG_DAG, ARG_STATE, ARG_LIMIT, ARG_OFFSET, ARG_OUTPUT),
+                    func="list_plans",
                 ),
                 _command("show", "Show one plan", (ARG_PLAN, ARG_OUTPUT)),
                 _command(

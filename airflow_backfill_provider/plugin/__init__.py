@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from airflow.plugins_manager import AirflowPlugin
 
-from airflow_backfill_provider.plugin.app import app
+
+class _FastApiApps:
+    """Imports the FastAPI app only when the api-server asks for it.
+
+    Every Airflow process loads plugins (deserialising a DAG does); importing the app pulls in the
+    api-server's own modules, which is slow and prints warnings into CLI output.
+    """
+
+    def __get__(self, obj: Any, owner: Any) -> list[dict[str, Any]]:
+        from airflow_backfill_provider.plugin.app import app
+
+        return [{"app": app, "url_prefix": "/backfill", "name": "Backfill plans"}]
 
 
 class BackfillPlugin(AirflowPlugin):
     name = "backfill_plans"
-    fastapi_apps = [{"app": app, "url_prefix": "/backfill", "name": "Backfill plans"}]
+    fastapi_apps = _FastApiApps()
