@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 import requests
-import yaml
+
+from airflow_backfill_provider import BackfillPlan
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN_FILE = ROOT / "examples" / "plans" / "rebuild_week.yaml"
@@ -85,10 +86,8 @@ def main() -> int:
                 f"DAG {dag_id} to be parsed",
                 lambda d=dag_id: session.get(f"{url}/api/v2/dags/{d}", timeout=10).ok,
             )
-        plan = yaml.safe_load(PLAN_FILE.read_text())
-        response = session.post(
-            f"{url}/backfill/api/v1/plans", json=json.loads(json.dumps(plan, default=str)), timeout=120
-        )
+        plan = BackfillPlan.from_yaml(PLAN_FILE.read_text()).to_dict()
+        response = session.post(f"{url}/backfill/api/v1/plans", json=plan, timeout=120)
         if response.status_code not in (200, 201):
             print(response.text, file=sys.stderr)
             return 1

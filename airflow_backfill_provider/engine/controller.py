@@ -61,9 +61,32 @@ class DrivePlanOperator(BaseOperator):
     def execute_complete(self, context: Any, event: dict[str, Any]) -> None:
         state, counts = event["state"], event.get("counts", {})
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        notify_plan_end(context, event, self.log)
         if state != "success":
             raise BackfillError(f"backfill plan {event.get('plan')} ended {state}: {summary}")
         self.log.info("backfill plan %s succeeded: %s", event.get("plan"), summary)
+
+
+def notify_plan_end(context: Any, event: dict[str, Any], log: Any) -> None:
+    """Call the plan's notifiers (``notify``) once, when it ends in success or failure.
+
+    Each notifier is any Airflow ``BaseNotifier``, built from its import path and kwargs and called
+    like a callback, with the task context plus ``backfill_plan`` (name, state, counts). A notifier
+    that fails is logged; it does not change how the plan ended.
+    """
+    from airflow.utils.module_loading import import_string
+
+    notify = event.get("notify") or {}
+    outcome = {"success": "success", "failed": "failure"}.get(event["state"])
+    if not notify or outcome not in notify.get("on", ()):
+        return
+    plan = {"name": event.get("plan"), "state": event["state"], "counts": event.get("counts", {})}
+    for spec in notify.get("notifiers", ()):
+        try:
+            notifier = import_string(spec["notifier"])(**spec.get("kwargs", {}))
+            notifier({**context, "backfill_plan": plan})
+        except Exception:
+            log.exception("notifier %s failed for backfill plan %s", spec.get("notifier"), plan["name"])
 
 
 with DAG(

@@ -303,7 +303,7 @@ class BackfillPlan(_Strict):
     @classmethod
     def from_yaml(cls, text: str) -> BackfillPlan:
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_PlanYamlLoader)
         except yaml.YAMLError as exc:
             raise PlanValidationError(
                 [FieldError("", f"not YAML: {exc}")], "the plan is not valid YAML"
@@ -326,6 +326,20 @@ class BackfillPlan(_Strict):
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
+
+
+class _PlanYamlLoader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false. YAML 1.1 reads ``on``, ``off``, ``yes`` and ``no`` as
+    booleans, which would turn ``self_dependency: on`` and ``notify: {on: [...]}`` into nonsense."""
+
+
+_PlanYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_PlanYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def _cross_field_errors(raw: dict[str, Any]) -> list[FieldError]:

@@ -213,7 +213,6 @@ def _insert_plan(
         created_at=created,
         created_by=user,
         token_hash=_hash(token),
-        next_index=0,
     )
     session.add(row)
     session.flush()
@@ -577,7 +576,6 @@ def retry(row: PlanRow, session: Session, *, indexes: Sequence[int] | None = Non
         lot.run_id = None
         lot.logical_date = None
         _set_state(lot, "pending", "retry")
-    row.next_index = min(row.next_index, lots[0].idx)
     if row.state in FINAL_PLAN_STATES:
         row.state = "running"
         row.ended_at = None
@@ -585,8 +583,35 @@ def retry(row: PlanRow, session: Session, *, indexes: Sequence[int] | None = Non
     _set_backfills_paused(row, row.state == "paused", session)
     _reopen_backfills(row, session)
     _mirror(row, lots, session)
+    _restart_driver(row, session)
+    _advance(row, session)
     session.flush()
     return plan_out(row, session)
+
+
+def _restart_driver(row: PlanRow, session: Session) -> None:
+    """A plan that had ended has no driver any more: clear the controller's ``drive`` task to start one."""
+    from airflow.models.taskinstance import TaskInstance as TI
+    from airflow.utils.state import DagRunState
+
+    if not row.controller_run_id:
+        return
+    state = session.scalar(
+        select(TI.state).where(
+            TI.dag_id == CONTROLLER_DAG_ID, TI.run_id == row.controller_run_id, TI.task_id == "drive"
+        )
+    )
+    if state not in ("success", "failed", "skipped", "upstream_failed"):
+        return  # still driving (deferred, queued or running)
+    controller = serialized_dag(CONTROLLER_DAG_ID, session)
+    if controller is not None:
+        controller.clear(
+            task_ids=["drive"],
+            run_id=row.controller_run_id,
+            dag_run_state=DagRunState.QUEUED,
+            session=session,
+            dry_run=False,
+        )
 
 
 def _reopen_backfills(row: PlanRow, session: Session) -> None:
@@ -647,18 +672,17 @@ def _advance(row: PlanRow, session: Session) -> None:
     spec = BackfillPlan.model_validate(dict(row.spec))
     plan_dags = {d.dag_id: d for d in session.scalars(select(PlanDagRow).where(PlanDagRow.plan_id == row.id))}
     changed: list[LotRow] = []
-    active = list(
-        session.scalars(
-            select(LotRow)
-            .where(LotRow.plan_id == row.id, LotRow.state.in_(ACTIVE_LOT_STATES))
-            .order_by(LotRow.idx)
-        )
-    )
-    in_flight = _sync_runs(row, [lot for lot in active if lot.run_id], plan_dags, changed, session)
+    active = select(LotRow).where(LotRow.plan_id == row.id, LotRow.state.in_(ACTIVE_LOT_STATES))
+    in_flight_lots = list(session.scalars(active.where(LotRow.run_id.is_not(None)).order_by(LotRow.idx)))
+    in_flight = _sync_runs(row, in_flight_lots, plan_dags, changed, session)
     if row.state in ("queued", "running"):
-        _open_gates(
-            row, spec, plan_dags, [lot for lot in active if not lot.run_id], in_flight, changed, session
+        # the next lots in plan order, enough to fill every DAG's window (skipped lots use no slot,
+        # so look further; what is not reached now is reached on the next call)
+        reach = (spec.parallelism + LOOKAHEAD) * len(plan_dags) * 4
+        candidates = list(
+            session.scalars(active.where(LotRow.run_id.is_(None)).order_by(LotRow.idx).limit(reach))
         )
+        _open_gates(row, spec, plan_dags, candidates, in_flight, changed, session)
     if row.started_at is None and any(lot.state != "pending" for lot in changed):
         row.started_at = now()
     if row.state == "queued" and row.started_at is not None:
@@ -825,7 +849,16 @@ def _missing_outside_parents(
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance as TI
 
-    covering = and_(DagRun.data_interval_start <= lot.start, DagRun.data_interval_end >= lot.end)
+    # a run covers the lot's interval when its data interval contains it, or, for a zero-length
+    # interval (Airflow 3's cron trigger timetables), when that instant falls inside the lot
+    covering = or_(
+        and_(DagRun.data_interval_start <= lot.start, DagRun.data_interval_end >= lot.end),
+        and_(
+            DagRun.data_interval_start == DagRun.data_interval_end,
+            DagRun.data_interval_start >= lot.start,
+            DagRun.data_interval_start < lot.end,
+        ),
+    )
     for parent in plan_dag.parents:
         if parent.startswith("outside:"):
             dag_id = parent.split(":", 1)[1]

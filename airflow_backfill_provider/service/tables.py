@@ -69,8 +69,6 @@ class PlanRow(Base):
     created_by: Mapped[str | None] = mapped_column(String(250))
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     controller_run_id: Mapped[str | None] = mapped_column(String(250))
-    next_index: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    """lots before this index have had their turn (materialised, skipped or blocked)"""
     notified: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
 

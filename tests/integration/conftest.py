@@ -26,6 +26,10 @@ TEST_DAG_IDS = (
     "ledger_kill",
     "ledger_reprocess",
     "ledger_params",
+    "ledger_flaky",
+    "ledger_producer",
+    "ledger_consumer",
+    "ledger_author",
 )
 
 

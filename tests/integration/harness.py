@@ -197,6 +197,8 @@ def make_env(home: Path, port: int, database_url: str | None, dags_folder: Path)
             "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "600",
             # a task whose worker was killed is found after 30 s, not 300 s (the kill -9 tests)
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+            # and a task left running by a killed scheduler is reset after ~30 s, not 300 s
+            "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "15",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
             "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",

@@ -49,3 +49,13 @@ def ledger(af: Airflow, name: str) -> list[dict[str, Any]]:
 def task_instances(af: Airflow, dag_id: str, run_id: str) -> dict[str, dict[str, Any]]:
     found = af.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
     return {ti["task_id"]: ti for ti in found["task_instances"]}
+
+
+def wait_lot(af: Airflow, name: str, index: int, state: str, timeout: float = 60) -> dict[str, Any]:
+    """The lot once it is in ``state`` (or as it is when ``timeout`` runs out)."""
+    deadline = time.monotonic() + timeout
+    lot = get(af, f"/plans/{name}/lots/{index}")
+    while lot["state"] != state and time.monotonic() < deadline:
+        time.sleep(1)
+        lot = get(af, f"/plans/{name}/lots/{index}")
+    return dict(lot)

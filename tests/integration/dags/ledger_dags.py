@@ -12,7 +12,7 @@ import time
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, BaseOperator, task
+from airflow.sdk import DAG, Asset, BaseOperator, task
 
 START = pendulum.datetime(2024, 1, 1, tz="UTC")
 FAIL_DATES = {"2024-02-03"}
@@ -109,3 +109,70 @@ with DAG(
         task_id="audit", sql="SELECT count(*) FROM {{ params.table }} WHERE ds = '{{ ds }}'"
     )
     load >> audit
+
+
+# a lot whose first try fails and whose retry (a new try, after `retry`) succeeds
+def _fails_once(context):
+    marker = os.path.join(os.path.dirname(os.environ["BACKFILL_TEST_LEDGER"]), f"flaky-{context['ds']}")
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        raise RuntimeError(f"first try for {context['ds']} fails on purpose")
+
+
+with DAG("ledger_flaky", schedule="@daily", start_date=START, catchup=False, is_paused_upon_creation=False):
+
+    @task(task_id="work")
+    def flaky(**context):
+        began = time.time()
+        if context["ds"] == "2024-03-02":
+            _fails_once(context)
+        record(context, began=began)
+
+    flaky()
+
+
+# downstream DAGs: the consumer is scheduled on the asset the producer writes
+LEDGER_ASSET = Asset("ledger://sales_table")
+
+with DAG(
+    "ledger_producer", schedule="@daily", start_date=START, catchup=False, is_paused_upon_creation=False
+):
+
+    @task(task_id="produce", outlets=[LEDGER_ASSET])
+    def produce(**context):
+        began = time.time()
+        time.sleep(1.0)
+        record(context, began=began)
+
+    produce()
+
+with DAG(
+    "ledger_consumer", schedule=[LEDGER_ASSET], start_date=START, catchup=False, is_paused_upon_creation=False
+):
+
+    @task(task_id="consume")
+    def consume(**context):
+        record(context, began=time.time())
+
+    consume()
+
+
+# a DAG author's DAG: submit a plan over the REST API (connection backfill_default), wait for it
+# in the triggerer, and check it again with the sensor
+with DAG("ledger_author", schedule=None, start_date=START, catchup=False, is_paused_upon_creation=False):
+    from airflow_backfill_provider import BackfillPlanOperator, BackfillPlanSensor
+
+    submit = BackfillPlanOperator(
+        task_id="submit",
+        plan={
+            "dag_id": "ledger_hourly",
+            "name": "author-{{ ds_nodash }}",
+            "lot": "12h",
+            "dates": ["{{ macros.ds_add(ds, -1) }}"],
+            "parallelism": 2,
+        },
+        wait_for_completion=True,
+        poll_interval=2,
+    )
+    check = BackfillPlanSensor(task_id="check", plan="{{ ti.xcom_pull(task_ids='submit') }}", poke_interval=2)
+    submit >> check

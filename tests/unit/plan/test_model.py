@@ -257,3 +257,13 @@ def test_json_schema_lists_every_field():
     assert set(schema["properties"]) == set(BackfillPlan.model_fields)
     assert schema["required"] == ["dag_id"]
     json.dumps(schema)
+
+
+def test_yaml_on_and_off_are_words_not_booleans():
+    plan = BackfillPlan.from_yaml(
+        "dag_id: a\ndates: [2024-01-01]\nself_dependency: on\nnotify:\n  on: [failure]\n"
+        "  notifiers: [{notifier: pkg.mod.Notifier}]\ndownstream_dags: true\n"
+    )
+    assert plan.self_dependency == "on"
+    assert plan.notify is not None and plan.notify.on == ["failure"]
+    assert plan.downstream_dags is True

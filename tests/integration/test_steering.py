@@ -1,0 +1,138 @@
+"""Plan fields and verbs that steer lots: downstream DAGs, pool, priority, run_future, pause, retry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from tests.integration.harness import Airflow
+from tests.integration.plans import API, get, ledger, lots, submit, task_instances, wait_for, wait_lot
+
+
+def test_downstream_dags_run_the_same_intervals_after_their_parent(airflow: Airflow):
+    plan = submit(
+        airflow,
+        {
+            "dag_id": "ledger_producer",
+            "name": "downstream",
+            "downstream_dags": True,
+            "parent_check": "scope",
+            "parallelism": 2,
+            "ranges": [{"start": "2024-01-01", "end": "2024-01-02"}],
+        },
+    )
+    assert plan["total_lots"] == 4
+    assert wait_for(airflow, "downstream")["state"] == "success"
+    assert [(lot["dag_id"], lot["label"]) for lot in lots(airflow, "downstream")] == [
+        ("ledger_producer", "2024-01-01"),
+        ("ledger_consumer", "2024-01-01"),
+        ("ledger_producer", "2024-01-02"),
+        ("ledger_consumer", "2024-01-02"),
+    ]
+    entries = ledger(airflow, "downstream")
+    for ds in ("2024-01-01", "2024-01-02"):
+        produced = next(e for e in entries if e["dag_id"] == "ledger_producer" and e["ds"] == ds)
+        consumed = next(e for e in entries if e["dag_id"] == "ledger_consumer" and e["ds"] == ds)
+        assert consumed["began"] >= produced["at"], "the consumer's lot started before its parent's lot ended"
+
+
+def test_pool_and_priority_weight_reach_the_plans_task_instances(airflow: Airflow):
+    airflow.api("POST", "/api/v2/pools", json={"name": "backfill_test_pool", "slots": 4})
+    submit(
+        airflow,
+        {
+            "dag_id": "ledger_hourly",
+            "name": "pooled",
+            "dates": ["2024-04-01"],
+            "lot": "12h",
+            "pool": "backfill_test_pool",
+            "priority_weight": 7,
+            "parallelism": 2,
+        },
+    )
+    assert wait_for(airflow, "pooled")["state"] == "success"
+    for lot in lots(airflow, "pooled"):
+        ti = task_instances(airflow, "ledger_hourly", lot["run_id"])["work"]
+        assert (ti["pool"], ti["priority_weight"], ti["state"]) == ("backfill_test_pool", 7, "success")
+
+
+def test_future_lots_wait_for_their_data_time_unless_run_future_now(airflow: Airflow):
+    later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)).date().isoformat()
+    submit(airflow, {"dag_id": "ledger_hourly", "name": "future-wait", "dates": [later], "lot": "1d"})
+    lot = wait_lot(airflow, "future-wait", 0, "waiting")
+    assert lot["state"] == "waiting" and "data time ends at" in lot["reason"]
+    assert (
+        airflow.client().post(f"{airflow.url}{API}/plans/future-wait/cancel").json()["state"] == "cancelled"
+    )
+    submit(
+        airflow,
+        {"dag_id": "ledger_hourly", "name": "future-now", "dates": [later], "lot": "1d", "run_future": "now"},
+    )
+    assert wait_for(airflow, "future-now")["state"] == "success"
+    assert [e["ds"] for e in ledger(airflow, "future-now")] == [later]
+
+
+def test_pause_starts_no_new_lot_and_resume_goes_on(airflow: Airflow):
+    submit(
+        airflow,
+        {
+            "dag_id": "ledger_order",
+            "name": "pause-resume",
+            "ranges": [{"start": "2024-05-01", "end": "2024-05-04"}],
+        },
+    )
+    deadline = time.monotonic() + 120
+    while get(airflow, "/plans/pause-resume")["counts"]["running"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    paused = airflow.client().post(f"{airflow.url}{API}/plans/pause-resume/pause").json()
+    assert paused["state"] == "paused"
+    time.sleep(10)  # the running lot (2 s) ends; no other may start
+    assert len(ledger(airflow, "pause-resume")) == 1
+    assert get(airflow, "/plans/pause-resume")["counts"]["running"] == 0
+    assert airflow.client().post(f"{airflow.url}{API}/plans/pause-resume/resume").json()["state"] == "running"
+    assert wait_for(airflow, "pause-resume")["state"] == "success"
+    assert sorted(e["ds"] for e in ledger(airflow, "pause-resume")) == [f"2024-05-0{d}" for d in range(1, 5)]
+
+
+def test_retry_reruns_the_failed_lot_in_its_run_then_the_blocked_ones(airflow: Airflow):
+    submit(
+        airflow,
+        {
+            "dag_id": "ledger_flaky",
+            "name": "retry",
+            "self_dependency": "on",
+            "ranges": [{"start": "2024-03-01", "end": "2024-03-04"}],
+        },
+    )
+    assert wait_for(airflow, "retry")["state"] == "failed"
+    assert [lot["state"] for lot in lots(airflow, "retry")] == ["success", "failed", "blocked", "blocked"]
+    failed_run = lots(airflow, "retry")[1]["run_id"]
+    retried = airflow.client().post(f"{airflow.url}{API}/plans/retry/retry")
+    assert retried.status_code == 200 and retried.json()["state"] == "running"
+    assert wait_for(airflow, "retry")["state"] == "success"
+    assert lots(airflow, "retry")[1]["run_id"] == failed_run
+    assert sorted(e["ds"] for e in ledger(airflow, "retry")) == [f"2024-03-0{d}" for d in range(1, 5)]
+    timeline = [t["state"] for t in get(airflow, "/plans/retry/lots/1")["timeline"]]
+    assert timeline[-1] == "success" and "failed" in timeline
+
+
+def test_parent_check_all_waits_for_a_parent_dag_outside_the_plan(airflow: Airflow):
+    submit(
+        airflow,
+        {
+            "dag_id": "ledger_consumer",
+            "name": "parents-all",
+            "parent_check": "all",
+            "lot": "1d",
+            "dates": ["2024-06-01"],
+        },
+    )
+    lot = wait_lot(airflow, "parents-all", 0, "waiting")
+    assert lot["state"] == "waiting" and "ledger_producer" in lot["reason"]
+    assert ledger(airflow, "parents-all") == []
+    submit(airflow, {"dag_id": "ledger_producer", "name": "the-parent", "dates": ["2024-06-01"]})
+    assert wait_for(airflow, "the-parent")["state"] == "success"
+    assert wait_for(airflow, "parents-all")["state"] == "success"
+    consumed = ledger(airflow, "parents-all")
+    produced = ledger(airflow, "the-parent")
+    assert len(consumed) == 1 and consumed[0]["began"] >= produced[0]["at"]
