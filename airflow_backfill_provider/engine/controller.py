@@ -11,6 +11,7 @@ expands ``lots``; the lot task instances sit in the 0-slot pool and only ever sh
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pendulum
@@ -74,8 +75,6 @@ def notify_plan_end(context: Any, event: dict[str, Any], log: Any) -> None:
     like a callback, with the task context plus ``backfill_plan`` (name, state, counts). A notifier
     that fails is logged; it does not change how the plan ended.
     """
-    from airflow.utils.module_loading import import_string
-
     notify = event.get("notify") or {}
     outcome = {"success": "success", "failed": "failure"}.get(event["state"])
     if not notify or outcome not in notify.get("on", ()):
@@ -83,7 +82,8 @@ def notify_plan_end(context: Any, event: dict[str, Any], log: Any) -> None:
     plan = {"name": event.get("plan"), "state": event["state"], "counts": event.get("counts", {})}
     for spec in notify.get("notifiers", ()):
         try:
-            notifier = import_string(spec["notifier"])(**spec.get("kwargs", {}))
+            module, _, name = spec["notifier"].rpartition(".")
+            notifier = getattr(importlib.import_module(module), name)(**spec.get("kwargs", {}))
             notifier({**context, "backfill_plan": plan})
         except Exception:
             log.exception("notifier %s failed for backfill plan %s", spec.get("notifier"), plan["name"])

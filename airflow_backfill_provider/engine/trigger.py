@@ -63,7 +63,12 @@ class PlanDriverTrigger(BaseTrigger):
             pause = self.poll_interval
             if plan.get("state") in FINAL:
                 yield TriggerEvent(
-                    {"state": plan["state"], "counts": plan.get("counts", {}), "plan": self.plan}
+                    {
+                        "state": plan["state"],
+                        "counts": plan.get("counts", {}),
+                        "plan": plan.get("name", self.plan),
+                        "notify": plan.get("notify"),
+                    }
                 )
                 return
             await asyncio.sleep(self.poll_interval)

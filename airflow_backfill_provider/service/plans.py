@@ -425,6 +425,7 @@ def lot_detail(row: PlanRow, index: int, session: Session) -> LotDetailOut:
     plan_dag = session.get(PlanDagRow, (row.id, lot.dag_id))
     dry = set(plan_dag.dry_run_tasks if plan_dag else [])
     tis: list[TaskInstanceOut] = []
+    failed: list[tuple[int, Any]] = []
     if lot.run_id:
         for ti in session.scalars(
             select(TI)
@@ -443,9 +444,12 @@ def lot_detail(row: PlanRow, index: int, session: Session) -> LotDetailOut:
                     note=ti.note,
                     dry_run=ti.task_id in dry,
                     rendered_fields=_rendered_fields(ti, session),
-                    error=_error(ti) if ti.state == "failed" else None,
                 )
             )
+            if ti.state == "failed":
+                failed.append((len(tis) - 1, ti))
+    for position, ti in failed:  # after the loop: reading a log may detach the task instances
+        tis[position].error = _error(ti)
     return LotDetailOut(
         **_lot_out(lot).model_dump(),
         task_instances=tis,
@@ -470,20 +474,23 @@ def _rendered_fields(ti: Any, session: Session) -> dict[str, Any]:
 
 
 def _error(ti: Any) -> str | None:
-    """The end of the failed try's log, where the traceback is."""
+    """The end of the failed try's log: its messages and the exception (``error_detail``)."""
     try:
         from airflow.utils.log.log_reader import TaskLogReader
 
-        reader = TaskLogReader()
-        logs, _ = reader.read_log_chunks(ti, ti.try_number, {"download_logs": True})  # type: ignore[typeddict-item,typeddict-unknown-key]
-        text = "\n".join(
-            (entry.get("event") if isinstance(entry, dict) else getattr(entry, "event", None) or str(entry))
-            or ""
-            for entry in logs
-        )
-        return text[-4000:] or None
+        logs, _ = TaskLogReader().read_log_chunks(ti, ti.try_number, {"download_logs": True})  # type: ignore[typeddict-item,typeddict-unknown-key]
     except Exception as exc:  # logs may live on a worker or in remote storage this process cannot read
         return f"log not readable here: {exc}"
+    lines: list[str] = []
+    for entry in logs:
+        data = (
+            entry.model_dump() if hasattr(entry, "model_dump") else entry if isinstance(entry, dict) else {}
+        )
+        lines.append(str(data.get("event") or entry))
+        for detail in data.get("error_detail") or ():
+            if isinstance(detail, dict):
+                lines.append(f"{detail.get('exc_type')}: {detail.get('exc_value')}")
+    return "\n".join(lines)[-4000:] or None
 
 
 # -- steering -------------------------------------------------------------------------------------
@@ -576,35 +583,33 @@ def retry(row: PlanRow, session: Session, *, indexes: Sequence[int] | None = Non
         lot.run_id = None
         lot.logical_date = None
         _set_state(lot, "pending", "retry")
-    if row.state in FINAL_PLAN_STATES:
+    had_ended = row.state in FINAL_PLAN_STATES
+    if had_ended:
         row.state = "running"
         row.ended_at = None
         row.notified = False
     _set_backfills_paused(row, row.state == "paused", session)
     _reopen_backfills(row, session)
     _mirror(row, lots, session)
-    _restart_driver(row, session)
+    if had_ended:
+        _restart_driver(row, session)
+    session.flush()
     _advance(row, session)
     session.flush()
     return plan_out(row, session)
 
 
 def _restart_driver(row: PlanRow, session: Session) -> None:
-    """A plan that had ended has no driver any more: clear the controller's ``drive`` task to start one."""
-    from airflow.models.taskinstance import TaskInstance as TI
+    """An ended plan's driver has ended (or is ending): clear the controller's ``drive`` for a new one.
+
+    Airflow's clear also handles a ``drive`` try still finishing on a worker: that try is stopped
+    and a new one starts, which defers to a new driver.
+    """
     from airflow.utils.state import DagRunState
 
-    if not row.controller_run_id:
-        return
-    state = session.scalar(
-        select(TI.state).where(
-            TI.dag_id == CONTROLLER_DAG_ID, TI.run_id == row.controller_run_id, TI.task_id == "drive"
-        )
-    )
-    if state not in ("success", "failed", "skipped", "upstream_failed"):
-        return  # still driving (deferred, queued or running)
     controller = serialized_dag(CONTROLLER_DAG_ID, session)
-    if controller is not None:
+    if controller is not None and row.controller_run_id:
+        session.flush()  # Airflow's clear expires the session: unflushed changes would be lost
         controller.clear(
             task_ids=["drive"],
             run_id=row.controller_run_id,
@@ -675,6 +680,7 @@ def _advance(row: PlanRow, session: Session) -> None:
     active = select(LotRow).where(LotRow.plan_id == row.id, LotRow.state.in_(ACTIVE_LOT_STATES))
     in_flight_lots = list(session.scalars(active.where(LotRow.run_id.is_not(None)).order_by(LotRow.idx)))
     in_flight = _sync_runs(row, in_flight_lots, plan_dags, changed, session)
+    session.flush()  # Airflow's sessions do not autoflush: the gates below must see these states
     if row.state in ("queued", "running"):
         # the next lots in plan order, enough to fill every DAG's window (skipped lots use no slot,
         # so look further; what is not reached now is reached on the next call)
@@ -687,6 +693,7 @@ def _advance(row: PlanRow, session: Session) -> None:
         row.started_at = now()
     if row.state == "queued" and row.started_at is not None:
         row.state = "running"
+    session.flush()
     remaining = session.scalar(
         select(func.count()).where(LotRow.plan_id == row.id, LotRow.state.in_(ACTIVE_LOT_STATES))
     )
@@ -749,7 +756,12 @@ def _sync_runs(
         elif lot.dag_id in paused:
             new, reason = "waiting", f"DAG '{lot.dag_id}' is paused: unpause it to run this lot"
         elif run.run_after and run.run_after.replace(tzinfo=run.run_after.tzinfo or UTC) > current:
-            new, reason = "waiting", f"data time ends at {run.run_after.isoformat()}: the lot waits for it"
+            why = (
+                "its data time ends then (run_future: wait)"
+                if row.spec.get("run_future", "wait") == "wait"
+                else "its interval starts then: Airflow runs no logical date in the future"
+            )
+            new, reason = "waiting", f"waits until {run.run_after.isoformat()}: {why}"
         else:
             new = "pending"
         if new not in ("success", "failed", "skipped"):
@@ -798,6 +810,7 @@ def _open_gates(
             changed.append(lot)
             if plan_dag.self_dependency:
                 stopped.add(dag_id)
+        session.flush()  # the next lot's gate may look at this one (self-dependency, parents)
 
 
 def _previous_lot(row: PlanRow, lot: LotRow, session: Session) -> LotRow | None:
@@ -925,7 +938,9 @@ def _materialise(
             return "skipped", f"run '{other.run_id}' already {other.state} (reprocess: {spec.reprocess})"
         _materialise_adopt(row, spec, plan_dag, lot, dag, other, session)
         return "materialised", None
-    run_after = lot.end if spec.run_future == "wait" else min(lot.end, now())
+    # wait: until the data time has ended. now: at once, but never before the interval starts,
+    # because Airflow's scheduler does not run a logical date that is in the future
+    run_after = lot.end if spec.run_future == "wait" else min(lot.end, max(lot.start, now()))
     run = run_rows.create_run(
         dag,
         run_id=run_id,

@@ -207,6 +207,7 @@ def adopt_run(
     from airflow.utils.state import DagRunState
     from airflow.utils.types import DagRunTriggeredByType, DagRunType
 
+    session.flush()  # Airflow's clear expires the session: unflushed changes would be lost
     dag.clear(run_id=run.run_id, dag_run_state=DagRunState.QUEUED, session=session, dry_run=False)
     session.execute(
         update(DagRun)

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_demo_plan_runs_to_success_on_airflow_standalone(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     env["AIRFLOW_HOME"] = str(tmp_path / "home")
+    env["AIRFLOW__API__HOST"] = "127.0.0.1"  # standalone would listen on every address
     done = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "demo.py"), "--port", str(free_port()), "--stop"],
         env=env,

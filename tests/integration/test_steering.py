@@ -57,19 +57,39 @@ def test_pool_and_priority_weight_reach_the_plans_task_instances(airflow: Airflo
 
 
 def test_future_lots_wait_for_their_data_time_unless_run_future_now(airflow: Airflow):
-    later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)).date().isoformat()
-    submit(airflow, {"dag_id": "ledger_hourly", "name": "future-wait", "dates": [later], "lot": "1d"})
+    today = dt.datetime.now(dt.timezone.utc).date()
+    # today's interval has started but not ended: `wait` waits for its end, `now` runs it at once
+    submit(airflow, {"dag_id": "ledger_hourly", "name": "future-wait", "dates": [str(today)], "lot": "1d"})
     lot = wait_lot(airflow, "future-wait", 0, "waiting")
-    assert lot["state"] == "waiting" and "data time ends at" in lot["reason"]
-    assert (
-        airflow.client().post(f"{airflow.url}{API}/plans/future-wait/cancel").json()["state"] == "cancelled"
-    )
+    assert lot["state"] == "waiting" and "data time ends then" in lot["reason"]
     submit(
         airflow,
-        {"dag_id": "ledger_hourly", "name": "future-now", "dates": [later], "lot": "1d", "run_future": "now"},
+        {
+            "dag_id": "ledger_daily",
+            "name": "future-now",
+            "dates": [str(today)],
+            "lot": "1d",
+            "run_future": "now",
+        },
     )
     assert wait_for(airflow, "future-now")["state"] == "success"
-    assert [e["ds"] for e in ledger(airflow, "future-now")] == [later]
+    assert {e["ds"] for e in ledger(airflow, "future-now")} == {str(today)}
+    # an interval that starts in the future waits for its start even with `now`
+    later = str(today + dt.timedelta(days=3))
+    submit(
+        airflow,
+        {
+            "dag_id": "ledger_daily",
+            "name": "future-start",
+            "dates": [later],
+            "lot": "1d",
+            "run_future": "now",
+        },
+    )
+    lot = wait_lot(airflow, "future-start", 0, "waiting")
+    assert lot["state"] == "waiting" and "no logical date in the future" in lot["reason"]
+    for name in ("future-wait", "future-start"):
+        assert airflow.client().post(f"{airflow.url}{API}/plans/{name}/cancel").json()["state"] == "cancelled"
 
 
 def test_pause_starts_no_new_lot_and_resume_goes_on(airflow: Airflow):
