@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -303,29 +303,57 @@ def _create_controller_run(row: PlanRow, token: str, session: Session) -> str | 
         .execution_options(synchronize_session=False)
     )
     session.add(
-        TaskMap(
-            dag_id=CONTROLLER_DAG_ID,
-            task_id="plan",
-            run_id=run_id,
-            map_index=-1,
-            length=row.total_lots,
-            keys=None,
+        TaskMap(dag_id=CONTROLLER_DAG_ID, task_id="plan", run_id=run_id, map_index=-1, length=0, keys=None)
+    )
+    session.flush()
+    _expand_mirrors(row, run_id, session, controller)
+    return run_id
+
+
+MIRROR_CHUNK = 500
+"""mirror task instances created per call: Airflow creates them one by one, and one long write
+transaction for 10,000 would make other components' writes fail on SQLite (5 s lock wait)"""
+
+
+def _expand_mirrors(row: PlanRow, run_id: str, session: Session, controller: Any = None) -> None:
+    """Grow the controller run's ``lots`` expansion by one chunk, labelled and in its lots' states."""
+    from airflow.models.taskinstance import TaskInstance as TI
+    from airflow.models.taskmap import TaskMap
+
+    task_map = session.scalar(
+        select(TaskMap).where(
+            TaskMap.dag_id == CONTROLLER_DAG_ID,
+            TaskMap.run_id == run_id,
+            TaskMap.task_id == "plan",
+            TaskMap.map_index == -1,
         )
     )
+    if task_map is None or task_map.length >= row.total_lots:
+        return
+    controller = controller or serialized_dag(CONTROLLER_DAG_ID, session)
+    if controller is None:
+        return
+    first = task_map.length
+    task_map.length = min(row.total_lots, first + MIRROR_CHUNK)
     session.flush()
     TaskMap.expand_mapped_task(controller.get_task("lots"), run_id, session=session)
     table = TI.__table__
-    label = (
-        select(LotRow.label)
-        .where(LotRow.plan_id == row.id, LotRow.idx == table.c.map_index)
-        .scalar_subquery()
-    )
+    lot = select(LotRow).where(LotRow.plan_id == row.id, LotRow.idx == table.c.map_index)
+    lot_state = lot.with_only_columns(LotRow.state).scalar_subquery()
     session.execute(
         update(table)
-        .where(table.c.dag_id == CONTROLLER_DAG_ID, table.c.run_id == run_id, table.c.task_id == "lots")
-        .values(rendered_map_index=label, state="scheduled", pool=run_rows.PARKED_POOL)
+        .where(
+            table.c.dag_id == CONTROLLER_DAG_ID,
+            table.c.run_id == run_id,
+            table.c.task_id == "lots",
+            table.c.map_index >= first,
+        )
+        .values(
+            rendered_map_index=lot.with_only_columns(LotRow.label).scalar_subquery(),
+            state=case(*((lot_state == state, shown) for state, shown in MIRROR.items()), else_="scheduled"),
+            pool=run_rows.PARKED_POOL,
+        )
     )
-    return run_id
 
 
 def run_ensure_pool(session: Session) -> None:
@@ -703,6 +731,8 @@ def _advance(row: PlanRow, session: Session) -> None:
         )
         _finish(row, "failed" if bad else "success", session)
     _mirror(row, changed, session)
+    if row.controller_run_id:
+        _expand_mirrors(row, row.controller_run_id, session)
 
 
 def _sync_runs(

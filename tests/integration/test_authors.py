@@ -158,11 +158,27 @@ def test_hook_retries_connection_errors_then_raises(monkeypatch: pytest.MonkeyPa
 
 def test_lot_detail_names_the_error_of_a_failed_try(airflow: Airflow):
     airflow.api(
-        "POST", f"{API}/plans", json={"dag_id": "ledger_fail", "name": "why-failed", "dates": ["2024-02-03"]}
+        "POST", f"{API}/plans", json={"dag_id": "ledger_fail", "name": "why-failed", "dates": ["2024-02-10"]}
     )
     assert wait_for(airflow, "why-failed")["state"] == "failed"
     detail = get(airflow, "/plans/why-failed/lots/0")
     failed = next(ti for ti in detail["task_instances"] if ti["state"] == "failed")
-    assert "failing on purpose for 2024-02-03" in failed["error"]
+    assert "failing on purpose for 2024-02-10" in failed["error"]
     assert [t["state"] for t in detail["timeline"]][-1] == "failed"
     assert lots(airflow, "why-failed")[0]["state"] == "failed"
+
+
+def test_openapi_document_lists_every_call(airflow: Airflow):
+    document = airflow.client(None).get(f"{airflow.url}/backfill/openapi.json").json()
+    assert set(document["paths"]) >= {
+        "/api/v1/plans",
+        "/api/v1/plans/{plan}",
+        "/api/v1/plans/{plan}/lots",
+        "/api/v1/plans/{plan}/lots/{index}",
+        "/api/v1/plans/{plan}/pause",
+        "/api/v1/plans/{plan}/resume",
+        "/api/v1/plans/{plan}/cancel",
+        "/api/v1/plans/{plan}/retry",
+    }
+    body = document["paths"]["/api/v1/plans"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert "parallelism" in body["properties"]
