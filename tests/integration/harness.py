@@ -141,7 +141,12 @@ class Airflow:
         return session
 
     def api(self, method: str, path: str, user: str = "admin", **kw: Any) -> Any:
-        response = self.client(user).request(method, f"{self.url}{path}", timeout=60, **kw)
+        """Call Airflow's own API; a 5xx is retried (SQLite can answer "database is locked")."""
+        for attempt in range(5):
+            response = self.client(user).request(method, f"{self.url}{path}", timeout=60, **kw)
+            if response.status_code < 500 or attempt == 4:
+                break
+            time.sleep(1 + attempt)
         response.raise_for_status()
         return response.json() if response.content else None
 

@@ -160,3 +160,30 @@ def test_parent_check_all_waits_for_a_parent_dag_outside_the_plan(airflow: Airfl
     consumed = ledger(airflow, "parents-all")
     produced = ledger(airflow, "the-parent")
     assert len(consumed) == 1 and consumed[0]["began"] >= produced[0]["at"]
+
+
+def test_cancel_stops_the_running_lot_and_starts_no_other(airflow: Airflow):
+    submit(
+        airflow,
+        {
+            "dag_id": "ledger_order",
+            "name": "cancel-running",
+            "ranges": [{"start": "2024-06-01", "end": "2024-06-03"}],
+        },
+    )
+    deadline = time.monotonic() + 120
+    while get(airflow, "/plans/cancel-running")["counts"]["running"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    running = next(lot for lot in lots(airflow, "cancel-running") if lot["state"] == "running")
+    cancelled = airflow.client().post(f"{airflow.url}{API}/plans/cancel-running/cancel").json()
+    assert cancelled["state"] == "cancelled"
+    assert cancelled["counts"]["cancelled"] >= 2  # the running lot and those after it
+    assert cancelled["counts"]["cancelled"] + cancelled["counts"]["success"] == 3
+    run = airflow.api("GET", f"/api/v2/dags/ledger_order/dagRuns/{running['run_id']}")
+    assert run["state"] == "failed"
+    time.sleep(8)
+    done = cancelled["counts"]["success"]
+    assert len(ledger(airflow, "cancel-running")) <= done + 1  # the running lot's task may have just finished
+    later = [lot["run_id"] for lot in lots(airflow, "cancel-running") if lot["index"] > running["index"]]
+    for run_id in filter(None, later):
+        assert airflow.api("GET", f"/api/v2/dags/ledger_order/dagRuns/{run_id}")["state"] == "failed"
