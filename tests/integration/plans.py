@@ -59,3 +59,13 @@ def wait_lot(af: Airflow, name: str, index: int, state: str, timeout: float = 60
         time.sleep(1)
         lot = get(af, f"/plans/{name}/lots/{index}")
     return dict(lot)
+
+
+def wait_running(af: Airflow, name: str, timeout: float = 120) -> dict[str, Any]:
+    """The plan once one of its lots is running (or as it is when ``timeout`` runs out)."""
+    deadline = time.monotonic() + timeout
+    plan = get(af, f"/plans/{name}")
+    while plan["counts"]["running"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.3)
+        plan = get(af, f"/plans/{name}")
+    return dict(plan)

@@ -6,7 +6,17 @@ import datetime as dt
 import time
 
 from tests.integration.harness import Airflow
-from tests.integration.plans import API, get, ledger, lots, submit, task_instances, wait_for, wait_lot
+from tests.integration.plans import (
+    API,
+    get,
+    ledger,
+    lots,
+    submit,
+    task_instances,
+    wait_for,
+    wait_lot,
+    wait_running,
+)
 
 
 def test_downstream_dags_run_the_same_intervals_after_their_parent(airflow: Airflow):
@@ -101,9 +111,7 @@ def test_pause_starts_no_new_lot_and_resume_goes_on(airflow: Airflow):
             "ranges": [{"start": "2024-05-01", "end": "2024-05-04"}],
         },
     )
-    deadline = time.monotonic() + 120
-    while get(airflow, "/plans/pause-resume")["counts"]["running"] < 1 and time.monotonic() < deadline:
-        time.sleep(0.3)
+    wait_running(airflow, "pause-resume")
     paused = airflow.client().post(f"{airflow.url}{API}/plans/pause-resume/pause").json()
     assert paused["state"] == "paused"
     time.sleep(10)  # the lot running at the pause (2 s of work) ends...
@@ -171,9 +179,7 @@ def test_cancel_stops_the_running_lot_and_starts_no_other(airflow: Airflow):
             "ranges": [{"start": "2024-06-01", "end": "2024-06-03"}],
         },
     )
-    deadline = time.monotonic() + 120
-    while get(airflow, "/plans/cancel-running")["counts"]["running"] < 1 and time.monotonic() < deadline:
-        time.sleep(0.3)
+    wait_running(airflow, "cancel-running")
     running = next(lot for lot in lots(airflow, "cancel-running") if lot["state"] == "running")
     cancelled = airflow.client().post(f"{airflow.url}{API}/plans/cancel-running/cancel").json()
     assert cancelled["state"] == "cancelled"
