@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from airflow_backfill_provider.exceptions import BackfillError
 from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.service import plans as service
-from airflow_backfill_provider.service.views import FINAL_PLAN_STATES, LOT_STATES, LotOut, PlanOut
+from airflow_backfill_provider.service.views import FINAL_LOT_STATES, FINAL_PLAN_STATES, LOT_STATES, PlanOut
 
 PLAN_COLUMNS = ("id", "name", "dag_id", "state", "total_lots", "created_at", "created_by")
 LOT_COLUMNS = ("index", "dag_id", "label", "state", "run_id", "reason")
@@ -104,7 +104,7 @@ def create(args: Any) -> None:
 
 
 def _bar(plan: PlanOut, width: int = 40) -> str:
-    done = sum(plan.counts.get(s, 0) for s in ("success", "failed", "skipped", "blocked", "cancelled"))
+    done = sum(plan.counts.get(s, 0) for s in FINAL_LOT_STATES)
     total = max(plan.total_lots, 1)
     filled = int(width * done / total)
     states = " ".join(f"{s}={plan.counts[s]}" for s in LOT_STATES if plan.counts.get(s))
@@ -115,8 +115,7 @@ def _wait(ref: str, poll: float = 2.0) -> None:
     """Follow the plan: one progress line per change; exit 1 unless it succeeds."""
     last = ""
     while True:
-        with _session() as session:
-            plan = service.plan_out(service.get_row(ref, session), session)
+        plan = _plan(ref)
         line = _bar(plan)
         if line != last:
             _out(line)
@@ -138,11 +137,14 @@ def list_plans(args: Any) -> None:
     _print([p.model_dump(mode="json") for p in found.plans], args.output, PLAN_COLUMNS)
 
 
+def _plan(ref: str) -> PlanOut:
+    with _session() as session:
+        return service.plan_out(service.get_row(ref, session), session)
+
+
 @_reports_errors
 def show(args: Any) -> None:
-    with _session() as session:
-        plan = service.plan_out(service.get_row(args.plan, session), session)
-    _print_plan(plan, args.output)
+    _print_plan(_plan(args.plan), args.output)
 
 
 @_reports_errors
@@ -155,8 +157,7 @@ def lots(args: Any) -> None:
             limit=args.limit,
             offset=args.offset,
         )
-    rows: list[LotOut] = found.lots
-    _print([lot.model_dump(mode="json") for lot in rows], args.output, LOT_COLUMNS)
+    _print([lot.model_dump(mode="json") for lot in found.lots], args.output, LOT_COLUMNS)
 
 
 def _steer(action: Callable[..., PlanOut], args: Any, **kw: Any) -> None:

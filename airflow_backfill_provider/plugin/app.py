@@ -19,7 +19,6 @@ from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -27,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from airflow_backfill_provider.exceptions import BackfillError, FieldError, PlanValidationError
 from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.service import plans as service
-from airflow_backfill_provider.service.tables import PlanDagRow, PlanRow
+from airflow_backfill_provider.service.tables import PlanRow
 from airflow_backfill_provider.service.views import (
     CreatedOut,
     LotDetailOut,
@@ -137,12 +136,6 @@ def require_dags(user: Any, dag_ids: Sequence[str], method: Literal["GET", "POST
         raise HTTPException(403, f"Forbidden: you may not {verb} DAG(s) {', '.join(ids)}")
 
 
-def plan_dag_ids(row: PlanRow, session: Session) -> list[str]:
-    return list(session.scalars(select(PlanDagRow.dag_id).where(PlanDagRow.plan_id == row.id))) or [
-        row.dag_id
-    ]
-
-
 def readable_dag_ids(user: Any) -> set[str] | None:
     from airflow.api_fastapi.app import get_auth_manager
 
@@ -186,15 +179,13 @@ def _create_or_preview(spec: BackfillPlan, user: Any, preview: bool) -> Any:
         if preview:
             require_dags(user, [spec.dag_id], "GET", session)
             return JSONResponse(service.preview(spec, session).model_dump(mode="json"), status_code=200)
-        require_dags(user, _planned_dag_ids(spec, session), "POST", session)
-        created = service.create(spec, session, user=user.get_name())
+        created = service.create(
+            spec,
+            session,
+            user=user.get_name(),
+            authorize=lambda dag_ids: require_dags(user, dag_ids, "POST", session),
+        )
     return JSONResponse(created.model_dump(mode="json"), status_code=201 if created.created else 200)
-
-
-def _planned_dag_ids(spec: BackfillPlan, session: Session) -> list[str]:
-    if not spec.downstream_dags:
-        return [spec.dag_id]
-    return list(service.plan_lots(spec, session).dags)
 
 
 @app.get(f"{PREFIX}/plans", response_model=PlanList)
@@ -217,16 +208,17 @@ def list_plans(
         )
 
 
-def _readable_plan(user: Any, plan: str, session: Session) -> PlanRow:
+def _plan_for(user: Any, plan: str, session: Session, method: Literal["GET", "POST"] = "GET") -> PlanRow:
+    """The plan, if the user may read (GET) or steer (POST) runs of every DAG it touches."""
     row = service.get_row(plan, session)
-    require_dags(user, plan_dag_ids(row, session), "GET", session)
+    require_dags(user, service.plan_dag_ids(row, session), method, session)
     return row
 
 
 @app.get(f"{PREFIX}/plans/{{plan}}", response_model=PlanOut)
 def get_plan(user: GetUserDep, plan: str) -> PlanOut:
     with db() as session:
-        return service.plan_out(_readable_plan(user, plan, session), session)
+        return service.plan_out(_plan_for(user, plan, session), session)
 
 
 @app.get(f"{PREFIX}/plans/{{plan}}/lots", response_model=LotList)
@@ -239,21 +231,19 @@ def get_lots(
 ) -> LotList:
     with db() as session:
         return service.list_lots(
-            _readable_plan(user, plan, session), session, state=state, limit=limit, offset=offset
+            _plan_for(user, plan, session), session, state=state, limit=limit, offset=offset
         )
 
 
 @app.get(f"{PREFIX}/plans/{{plan}}/lots/{{index}}", response_model=LotDetailOut)
 def get_lot(user: GetUserDep, plan: str, index: int) -> LotDetailOut:
     with db() as session:
-        return service.lot_detail(_readable_plan(user, plan, session), index, session)
+        return service.lot_detail(_plan_for(user, plan, session), index, session)
 
 
 def _steer(user: Any, plan: str, action: Callable[..., PlanOut], **kw: Any) -> PlanOut:
     with db() as session:
-        row = service.get_row(plan, session)
-        require_dags(user, plan_dag_ids(row, session), "POST", session)
-        return action(row, session, **kw)
+        return action(_plan_for(user, plan, session, "POST"), session, **kw)
 
 
 @app.post(f"{PREFIX}/plans/{{plan}}/pause", response_model=PlanOut)

@@ -14,11 +14,11 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,8 +36,11 @@ from airflow_backfill_provider.service.dags import catalog, dag_graph, paused_da
 from airflow_backfill_provider.service.tables import UTC, LotRow, PlanDagRow, PlanRow, ensure_tables
 from airflow_backfill_provider.service.views import (
     ACTIVE_LOT_STATES,
+    FINAL_LOT_STATES,
     FINAL_PLAN_STATES,
     LOT_STATES,
+    SUCCEEDED_LOT_STATES,
+    UNSUCCESSFUL_LOT_STATES,
     CreatedOut,
     LotDetailOut,
     LotList,
@@ -127,13 +130,8 @@ def preview(spec: BackfillPlan, session: Session, *, limit: int = 1000) -> Previ
             index=lot.index,
             dag_id=lot.dag_id,
             label=lot_label(lot.start, lot.end, tz),
-            run_id=None,
-            logical_date=None,
             data_interval_start=lot.start,
             data_interval_end=lot.end,
-            state="pending",
-            start_date=None,
-            end_date=None,
         )
         for lot in planned.lots[:limit]
     ]
@@ -160,14 +158,28 @@ def _dag_summary(planned_dag: Any) -> dict[str, Any]:
 # -- create ---------------------------------------------------------------------------------------
 
 
-def create(spec: BackfillPlan, session: Session, *, user: str | None) -> CreatedOut:
-    """Create the plan, or return the existing one for the same name and content (409 for other content)."""
+Authorize = Callable[[Sequence[str]], None]
+"""raises unless the caller may create runs of every DAG id given (the REST API's auth check)"""
+
+
+def create(
+    spec: BackfillPlan, session: Session, *, user: str | None, authorize: Authorize | None = None
+) -> CreatedOut:
+    """Create the plan, or return the existing one for the same name and content (409 for other content).
+
+    ``authorize`` sees the DAGs the plan touches (with ``downstream_dags``, known only once planned)
+    before anything is written; the plan is planned once.
+    """
     ensure_tables(_engine(session))
     name = spec.name or spec.default_name()
     existing = session.scalar(select(PlanRow).where(PlanRow.name == name))
     if existing is not None:
+        if authorize is not None:
+            authorize(plan_dag_ids(existing, session))
         return CreatedOut(plan=_same_or_conflict(existing, spec, session), created=False)
     planned = plan_lots(spec, session)
+    if authorize is not None:
+        authorize(list(planned.dags))
     try:
         with session.begin_nested():
             row = _insert_plan(spec, name, planned, user, session)
@@ -222,12 +234,15 @@ def _insert_plan(
         "all": ReprocessBehavior.COMPLETED,
     }
     _, upstream = dag_graph(session) if spec.parent_check == "all" else ({}, {})
+    bounds: dict[str, tuple[dt.datetime, dt.datetime]] = {}
+    for lot in planned.lots:
+        lo, hi = bounds.get(lot.dag_id, (lot.start, lot.end))
+        bounds[lot.dag_id] = (min(lo, lot.start), max(hi, lot.end))
     for dag_id, planned_dag in planned.dags.items():
-        dag_lots = [lot for lot in planned.lots if lot.dag_id == dag_id]
         backfill = Backfill(
             dag_id=dag_id,
-            from_date=min(lot.start for lot in dag_lots),
-            to_date=max(lot.end for lot in dag_lots),
+            from_date=bounds[dag_id][0],
+            to_date=bounds[dag_id][1],
             dag_run_conf=spec.conf,
             is_paused=spec.paused,
             reprocess_behavior=reprocess[spec.reprocess],
@@ -281,7 +296,7 @@ def _create_controller_run(row: PlanRow, token: str, session: Session) -> str | 
     controller = serialized_dag(CONTROLLER_DAG_ID, session)
     if controller is None:
         return None
-    run_ensure_pool(session)
+    run_rows.ensure_parked_pool(session)
     run_id = f"plan__{row.name}"
     controller.create_dagrun(
         run_id=run_id,
@@ -356,16 +371,6 @@ def _expand_mirrors(row: PlanRow, run_id: str, session: Session, controller: Any
     )
 
 
-def run_ensure_pool(session: Session) -> None:
-    run_rows.ensure_parked_pool(session)
-
-
-def _bind(name: str) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(name)
-
-
 # -- reading --------------------------------------------------------------------------------------
 
 
@@ -379,23 +384,33 @@ def get_row(ref: str | int, session: Session) -> PlanRow:
     return row
 
 
-def counts(plan_id: int, session: Session) -> dict[str, int]:
-    found = dict(
-        session.execute(
-            select(LotRow.state, func.count()).where(LotRow.plan_id == plan_id).group_by(LotRow.state)
-        ).all()
+def counts(plan_ids: Sequence[int], session: Session) -> dict[int, dict[str, int]]:
+    """Lots per state of each plan, in one query."""
+    found: dict[int, dict[str, int]] = {plan_id: dict.fromkeys(LOT_STATES, 0) for plan_id in plan_ids}
+    rows = session.execute(
+        select(LotRow.plan_id, LotRow.state, func.count())
+        .where(LotRow.plan_id.in_(list(plan_ids)))
+        .group_by(LotRow.plan_id, LotRow.state)
     )
-    return {state: int(found.get(state, 0)) for state in LOT_STATES}
+    for plan_id, state, number in rows:
+        found[plan_id][state] = int(number)
+    return found
 
 
-def plan_out(row: PlanRow, session: Session) -> PlanOut:
+def plan_dag_ids(row: PlanRow, session: Session) -> list[str]:
+    """The DAGs a plan touches (its own, and with ``downstream_dags`` those below it)."""
+    found = list(session.scalars(select(PlanDagRow.dag_id).where(PlanDagRow.plan_id == row.id)))
+    return found or [row.dag_id]
+
+
+def plan_out(row: PlanRow, session: Session, lot_counts: dict[str, int] | None = None) -> PlanOut:
     spec = {k: v for k, v in row.spec.items() if k not in ("name", "dag_id", "timezone")}
     return PlanOut(
         id=row.id,
         name=row.name,
         dag_id=row.dag_id,
         state=row.state,
-        counts=counts(row.id, session),
+        counts=lot_counts if lot_counts is not None else counts([row.id], session)[row.id],
         total_lots=row.total_lots,
         timezone=row.timezone,
         created_at=row.created_at,
@@ -427,7 +442,8 @@ def list_plans(
         query = query.where(PlanRow.dag_id.in_(list(dag_ids)))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(PlanRow.id.desc()).limit(limit).offset(offset)).all()
-    return PlanList(plans=[plan_out(r, session) for r in rows], total=total)
+    by_plan = counts([r.id for r in rows], session)
+    return PlanList(plans=[plan_out(r, session, by_plan[r.id]) for r in rows], total=total)
 
 
 def list_lots(
@@ -524,14 +540,15 @@ def _error(ti: Any) -> str | None:
 # -- steering -------------------------------------------------------------------------------------
 
 
-def _set_backfills_paused(row: PlanRow, paused: bool, session: Session) -> None:
+def _update_backfills(row: PlanRow, session: Session, **values: Any) -> None:
+    """Set ``values`` on the Airflow Backfill rows of the plan's DAGs (pause, completion)."""
     from airflow.models.backfill import Backfill
 
     ids = list(session.scalars(select(PlanDagRow.backfill_id).where(PlanDagRow.plan_id == row.id)))
     session.execute(
         update(Backfill)
         .where(Backfill.id.in_(ids))
-        .values(is_paused=paused)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
 
@@ -547,7 +564,7 @@ def _require(row: PlanRow, allowed: Sequence[str], action: str) -> None:
 def pause(row: PlanRow, session: Session) -> PlanOut:
     _require(row, ("queued", "running"), "pause")
     row.state = "paused"
-    _set_backfills_paused(row, True, session)
+    _update_backfills(row, session, is_paused=True)
     session.flush()
     return plan_out(row, session)
 
@@ -555,7 +572,7 @@ def pause(row: PlanRow, session: Session) -> PlanOut:
 def resume(row: PlanRow, session: Session) -> PlanOut:
     _require(row, ("paused",), "resume")
     row.state = "running" if row.started_at else "queued"
-    _set_backfills_paused(row, False, session)
+    _update_backfills(row, session, is_paused=False)
     _advance(row, session)
     session.flush()
     return plan_out(row, session)
@@ -566,7 +583,7 @@ def cancel(row: PlanRow, session: Session) -> PlanOut:
     from airflow.api.common.mark_tasks import set_dag_run_state_to_failed
 
     _require(row, ("queued", "running", "paused"), "cancel")
-    _set_backfills_paused(row, True, session)
+    _update_backfills(row, session, is_paused=True)
     active = session.scalars(
         select(LotRow).where(LotRow.plan_id == row.id, LotRow.state.in_(ACTIVE_LOT_STATES))
     )
@@ -599,14 +616,23 @@ def retry(row: PlanRow, session: Session, *, indexes: Sequence[int] | None = Non
             f"plan '{row.name}' has no failed or blocked lot to retry",
             [FieldError("indexes", "name failed or blocked lots")],
         )
-    spec = BackfillPlan.model_validate({k: v for k, v in row.spec.items()})
+    spec = _spec(row)
     plan_dags = {d.dag_id: d for d in session.scalars(select(PlanDagRow).where(PlanDagRow.plan_id == row.id))}
     for lot in lots:
         if lot.run_id and lot.state == "failed":
             dag = serialized_dag(lot.dag_id, session)
             run = _run(lot.dag_id, lot.run_id, session)
             if dag is not None and run is not None:
-                _materialise_adopt(row, spec, plan_dags[lot.dag_id], lot, dag, run, session)
+                plan_dag = plan_dags[lot.dag_id]
+                _attach(
+                    row,
+                    spec,
+                    plan_dag,
+                    lot,
+                    dag,
+                    _adopt(row, spec, plan_dag, lot, dag, run, session),
+                    session,
+                )
                 continue
         lot.run_id = None
         lot.logical_date = None
@@ -615,9 +641,7 @@ def retry(row: PlanRow, session: Session, *, indexes: Sequence[int] | None = Non
     if had_ended:
         row.state = "running"
         row.ended_at = None
-        row.notified = False
-    _set_backfills_paused(row, row.state == "paused", session)
-    _reopen_backfills(row, session)
+    _update_backfills(row, session, is_paused=row.state == "paused", completed_at=None)
     _mirror(row, lots, session)
     if had_ended:
         _restart_driver(row, session)
@@ -645,18 +669,6 @@ def _restart_driver(row: PlanRow, session: Session) -> None:
             session=session,
             dry_run=False,
         )
-
-
-def _reopen_backfills(row: PlanRow, session: Session) -> None:
-    from airflow.models.backfill import Backfill
-
-    ids = list(session.scalars(select(PlanDagRow.backfill_id).where(PlanDagRow.plan_id == row.id)))
-    session.execute(
-        update(Backfill)
-        .where(Backfill.id.in_(ids))
-        .values(completed_at=None)
-        .execution_options(synchronize_session=False)
-    )
 
 
 # -- advancing ------------------------------------------------------------------------------------
@@ -693,6 +705,10 @@ def _set_state(lot: LotRow, state: str, reason: str | None = None, at: dt.dateti
     return True
 
 
+def _spec(row: PlanRow) -> BackfillPlan:
+    return BackfillPlan.model_validate(dict(row.spec))
+
+
 def _run(dag_id: str, run_id: str, session: Session) -> Any:
     from airflow.models.dagrun import DagRun
 
@@ -702,7 +718,7 @@ def _run(dag_id: str, run_id: str, session: Session) -> Any:
 def _advance(row: PlanRow, session: Session) -> None:
     if row.state in FINAL_PLAN_STATES:
         return
-    spec = BackfillPlan.model_validate(dict(row.spec))
+    spec = _spec(row)
     plan_dags = {d.dag_id: d for d in session.scalars(select(PlanDagRow).where(PlanDagRow.plan_id == row.id))}
     changed: list[LotRow] = []
     active = select(LotRow).where(LotRow.plan_id == row.id, LotRow.state.in_(ACTIVE_LOT_STATES))
@@ -856,28 +872,28 @@ def _gate(
     row: PlanRow, spec: BackfillPlan, plan_dag: PlanDagRow, lot: LotRow, session: Session
 ) -> tuple[str, str | None]:
     """("go", None), or why not: ("wait", reason) or ("blocked", reason)."""
+    followed: list[tuple[LotRow | None, str]] = []
     if plan_dag.self_dependency:
-        previous = _previous_lot(row, lot, session)
-        if previous is not None:
-            if previous.state in ("failed", "blocked", "cancelled"):
-                return "blocked", f"lot {previous.idx} ({previous.label}) did not succeed (self-dependency)"
-            if previous.state not in ("success", "skipped"):
-                return "wait", f"waits for lot {previous.idx} ({previous.label}) to succeed (self-dependency)"
+        followed.append((_previous_lot(row, lot, session), "self-dependency"))
     if spec.parent_check in ("scope", "all"):
-        for parent in plan_dag.parents:
-            if parent.startswith("outside:"):
-                continue
-            parent_lot = session.scalar(
-                select(LotRow).where(
-                    LotRow.plan_id == row.id, LotRow.dag_id == parent, LotRow.start == lot.start
-                )
+        followed += [
+            (
+                session.scalar(
+                    select(LotRow).where(
+                        LotRow.plan_id == row.id, LotRow.dag_id == parent, LotRow.start == lot.start
+                    )
+                ),
+                f"parent_check, DAG '{parent}'",
             )
-            if parent_lot is None:
-                continue
-            if parent_lot.state in ("failed", "blocked", "cancelled"):
-                return "blocked", f"parent lot {parent_lot.idx} of DAG '{parent}' did not succeed"
-            if parent_lot.state not in ("success", "skipped"):
-                return "wait", f"waits for parent lot {parent_lot.idx} of DAG '{parent}' (parent_check)"
+            for parent in plan_dag.parents
+            if not parent.startswith("outside:")
+        ]
+    for other, why in followed:
+        if other is None or other.state in SUCCEEDED_LOT_STATES:
+            continue
+        if other.state in UNSUCCESSFUL_LOT_STATES:
+            return "blocked", f"lot {other.idx} ({other.label}) did not succeed ({why})"
+        return "wait", f"waits for lot {other.idx} ({other.label}) to succeed ({why})"
     if spec.parent_check == "all":
         missing = _missing_outside_parents(spec, plan_dag, lot, session)
         if missing:
@@ -966,7 +982,7 @@ def _materialise(
         redo = spec.reprocess == "all" or (spec.reprocess == "failed" and other.state == "failed")
         if not redo:
             return "skipped", f"run '{other.run_id}' already {other.state} (reprocess: {spec.reprocess})"
-        _materialise_adopt(row, spec, plan_dag, lot, dag, other, session)
+        _attach(row, spec, plan_dag, lot, dag, _adopt(row, spec, plan_dag, lot, dag, other, session), session)
         return "materialised", None
     # wait: until the data time has ended. now: at once, but never before the interval starts,
     # because Airflow's scheduler does not run a logical date that is in the future
@@ -977,34 +993,40 @@ def _materialise(
         start=lot.start,
         end=lot.end,
         run_after=run_after,
-        conf=run_rows.lot_conf(spec.conf, row.name, spec.task_params if lot.dag_id == spec.dag_id else {}),
+        conf=_conf(row, spec, lot),
         backfill_id=plan_dag.backfill_id,
         sort_ordinal=lot.idx + 1,
         user=row.created_by,
         note=f"backfill plan {row.name}, lot {lot.idx} ({lot.label})",
         session=session,
     )
-    _prepare(row, spec, plan_dag, dag, run, session)
-    lot.run_id, lot.logical_date = run.run_id, run.logical_date
-    _set_state(lot, "pending", None)
+    _attach(row, spec, plan_dag, lot, dag, run, session)
     return "materialised", None
 
 
-def _materialise_adopt(
+def _conf(row: PlanRow, spec: BackfillPlan, lot: LotRow) -> dict[str, Any]:
+    """The lot run's conf: the plan's, with ``task_params`` for the plan's own DAG."""
+    return run_rows.lot_conf(spec.conf, row.name, spec.task_params if lot.dag_id == spec.dag_id else {})
+
+
+def _adopt(
+    row: PlanRow, spec: BackfillPlan, plan_dag: PlanDagRow, lot: LotRow, dag: Any, run: Any, session: Session
+) -> Any:
+    """An existing run of the lot's interval, cleared into the plan (``reprocess``, ``retry``)."""
+    return run_rows.adopt_run(
+        dag,
+        run,
+        conf=_conf(row, spec, lot),
+        backfill_id=plan_dag.backfill_id,
+        sort_ordinal=lot.idx + 1,
+        session=session,
+    )
+
+
+def _attach(
     row: PlanRow, spec: BackfillPlan, plan_dag: PlanDagRow, lot: LotRow, dag: Any, run: Any, session: Session
 ) -> None:
-    conf = run_rows.lot_conf(spec.conf, row.name, spec.task_params if lot.dag_id == spec.dag_id else {})
-    run = run_rows.adopt_run(
-        dag, run, conf=conf, backfill_id=plan_dag.backfill_id, sort_ordinal=lot.idx + 1, session=session
-    )
-    _prepare(row, spec, plan_dag, dag, run, session)
-    lot.run_id, lot.logical_date = run.run_id, run.logical_date
-    _set_state(lot, "pending", None)
-
-
-def _prepare(
-    row: PlanRow, spec: BackfillPlan, plan_dag: PlanDagRow, dag: Any, run: Any, session: Session
-) -> None:
+    """The lot's run is ready: its dry-run tasks, pool and priority set, and the lot pointing at it."""
     dry = set(plan_dag.dry_run_tasks)
     graph = {t.task_id: set(t.upstream_task_ids) for t in dag.tasks}
     run_rows.prepare_task_instances(
@@ -1016,20 +1038,14 @@ def _prepare(
         priority_weight=spec.priority_weight,
         session=session,
     )
+    lot.run_id, lot.logical_date = run.run_id, run.logical_date
+    _set_state(lot, "pending", None)
 
 
 def _finish(row: PlanRow, state: str, session: Session) -> None:
-    from airflow.models.backfill import Backfill
-
     row.state = state
     row.ended_at = now()
-    ids = list(session.scalars(select(PlanDagRow.backfill_id).where(PlanDagRow.plan_id == row.id)))
-    session.execute(
-        update(Backfill)
-        .where(Backfill.id.in_(ids), Backfill.completed_at.is_(None))
-        .values(completed_at=now())
-        .execution_options(synchronize_session=False)
-    )
+    _update_backfills(row, session, completed_at=row.ended_at)
 
 
 def _mirror(row: PlanRow, lots: list[LotRow], session: Session) -> None:
@@ -1046,16 +1062,14 @@ def _mirror(row: PlanRow, lots: list[LotRow], session: Session) -> None:
             table.c.dag_id == CONTROLLER_DAG_ID,
             table.c.run_id == row.controller_run_id,
             table.c.task_id == "lots",
-            table.c.map_index == _bind("mi"),
+            table.c.map_index == bindparam("mi"),
         )
-        .values(state=_bind("st"), end_date=_bind("ed")),
+        .values(state=bindparam("st"), end_date=bindparam("ed")),
         [
             {
                 "mi": lot.idx,
                 "st": MIRROR[lot.state],
-                "ed": current
-                if lot.state in ("success", "failed", "blocked", "skipped", "cancelled")
-                else None,
+                "ed": current if lot.state in FINAL_LOT_STATES else None,
             }
             for lot in lots
         ],

@@ -69,7 +69,6 @@ class PlanRow(Base):
     created_by: Mapped[str | None] = mapped_column(String(250))
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     controller_run_id: Mapped[str | None] = mapped_column(String(250))
-    notified: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
 
 class PlanDagRow(Base):

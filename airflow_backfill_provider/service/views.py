@@ -13,21 +13,28 @@ from pydantic import BaseModel, ConfigDict, Field
 PLAN_STATES = ("queued", "running", "paused", "success", "failed", "cancelled")
 LOT_STATES = ("pending", "waiting", "blocked", "running", "success", "failed", "skipped", "cancelled")
 ACTIVE_LOT_STATES = ("pending", "waiting", "running")
+SUCCEEDED_LOT_STATES = ("success", "skipped")
+"""a lot in one of these let the lots that depend on it (self-dependency, parents) go on"""
+UNSUCCESSFUL_LOT_STATES = ("failed", "blocked", "cancelled")
+"""a lot in one of these blocks the lots that depend on it"""
+FINAL_LOT_STATES = SUCCEEDED_LOT_STATES + UNSUCCESSFUL_LOT_STATES
 FINAL_PLAN_STATES = ("success", "failed", "cancelled")
 
 
 class LotOut(BaseModel):
+    """A lot; the defaults are those of a lot that has not started (as a preview shows it)."""
+
     index: int
     dag_id: str
     label: str
-    run_id: str | None
-    logical_date: dt.datetime | None
+    run_id: str | None = None
+    logical_date: dt.datetime | None = None
     data_interval_start: dt.datetime
     data_interval_end: dt.datetime
-    state: str
+    state: str = "pending"
     reason: str | None = None
-    start_date: dt.datetime | None
-    end_date: dt.datetime | None
+    start_date: dt.datetime | None = None
+    end_date: dt.datetime | None = None
 
 
 class TaskInstanceOut(BaseModel):
