@@ -10,17 +10,22 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from sqlalchemy.orm import Session
 
-from airflow_backfill_provider.exceptions import BackfillError
+from airflow_backfill_provider.exceptions import BackfillError, FieldError, PlanValidationError
 from airflow_backfill_provider.plan.model import BackfillPlan
-from airflow_backfill_provider.service import plans as service
-from airflow_backfill_provider.service.views import FINAL_LOT_STATES, FINAL_PLAN_STATES, LOT_STATES, PlanOut
+from airflow_backfill_provider.service import create as creating
+from airflow_backfill_provider.service import planning, queries, steering
+from airflow_backfill_provider.service.datamodels import PlanOut
+from airflow_backfill_provider.service.locking import committed
+from airflow_backfill_provider.states import FINAL_LOTS, FINAL_PLANS, LotState, PlanState
 
+T = TypeVar("T", bound=Enum)
 PLAN_COLUMNS = ("id", "name", "dag_id", "state", "total_lots", "created_at", "created_by")
 LOT_COLUMNS = ("index", "dag_id", "label", "state", "run_id", "reason")
 
@@ -85,17 +90,17 @@ def create(args: Any) -> None:
     spec = _read(args.file)
     with _session() as session:
         if args.preview:
-            found = service.preview(spec, session)
+            found = planning.preview(spec, session)
             _print([lot.model_dump(mode="json") for lot in found.lots], args.output, LOT_COLUMNS)
             if args.output in ("table", "plain"):
                 _out(
-                    f"{found.total} lots of {', '.join(d['dag_id'] for d in found.dags)} ({found.timezone}), "
+                    f"{found.total} lots of {', '.join(d.dag_id for d in found.dags)} ({found.timezone}), "
                     f"plan name {found.name}"
                 )
                 for warning in found.warnings:
                     _out(f"warning: {warning}")
             return
-        created = service.create(spec, session, user=f"cli:{getpass.getuser()}")
+        created = committed(session, lambda: creating.create(spec, session, user=f"cli:{getpass.getuser()}"))
     if args.output in ("table", "plain"):
         _out(("created" if created.created else "exists, same content:") + f" plan {created.plan.name}")
     _print_plan(created.plan, args.output)
@@ -104,10 +109,10 @@ def create(args: Any) -> None:
 
 
 def _bar(plan: PlanOut, width: int = 40) -> str:
-    done = sum(plan.counts.get(s, 0) for s in FINAL_LOT_STATES)
+    done = sum(plan.counts.get(s.value, 0) for s in FINAL_LOTS)
     total = max(plan.total_lots, 1)
     filled = int(width * done / total)
-    states = " ".join(f"{s}={plan.counts[s]}" for s in LOT_STATES if plan.counts.get(s))
+    states = " ".join(f"{s.value}={plan.counts[s.value]}" for s in LotState if plan.counts.get(s.value))
     return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{plan.total_lots} {plan.state}: {states}"
 
 
@@ -120,8 +125,8 @@ def _wait(ref: str, poll: float = 2.0) -> None:
         if line != last:
             _out(line)
             last = line
-        if plan.state in FINAL_PLAN_STATES:
-            if plan.state != "success":
+        if plan.state in FINAL_PLANS:
+            if plan.state != PlanState.SUCCESS:
                 print(f"error: plan {plan.name} ended {plan.state}", file=sys.stderr)
                 raise SystemExit(1)
             return
@@ -131,15 +136,32 @@ def _wait(ref: str, poll: float = 2.0) -> None:
 @_reports_errors
 def list_plans(args: Any) -> None:
     with _session() as session:
-        found = service.list_plans(
-            session, dag_id=args.dag_id, state=args.state, limit=args.limit, offset=args.offset
+        found = queries.list_plans(
+            session,
+            dag_id=args.dag_id,
+            state=_state(PlanState, args.state),
+            limit=args.limit,
+            offset=args.offset,
         )
     _print([p.model_dump(mode="json") for p in found.plans], args.output, PLAN_COLUMNS)
 
 
+def _state(kind: type[T], word: str | None) -> T | None:
+    """A state word given on the command line, or the same error the API gives for a wrong one."""
+    if word is None:
+        return None
+    try:
+        return kind(word)
+    except ValueError:
+        words = ", ".join(s.value for s in kind)
+        raise PlanValidationError(
+            [FieldError("state", f"{word!r} is not a state: use one of {words}")]
+        ) from None
+
+
 def _plan(ref: str) -> PlanOut:
     with _session() as session:
-        return service.plan_out(service.get_row(ref, session), session)
+        return queries.plan_out(queries.get_plan(ref, session), session)
 
 
 @_reports_errors
@@ -150,10 +172,10 @@ def show(args: Any) -> None:
 @_reports_errors
 def lots(args: Any) -> None:
     with _session() as session:
-        found = service.list_lots(
-            service.get_row(args.plan, session),
+        found = queries.list_lots(
+            queries.get_plan(args.plan, session),
             session,
-            state=args.state,
+            state=_state(LotState, args.state),
             limit=args.limit,
             offset=args.offset,
         )
@@ -162,25 +184,25 @@ def lots(args: Any) -> None:
 
 def _steer(action: Callable[..., PlanOut], args: Any, **kw: Any) -> None:
     with _session() as session:
-        plan = action(service.get_row(args.plan, session), session, **kw)
+        plan = committed(session, lambda: action(args.plan, session, **kw))
     _print_plan(plan, args.output)
 
 
 @_reports_errors
 def pause(args: Any) -> None:
-    _steer(service.pause, args)
+    _steer(steering.pause, args)
 
 
 @_reports_errors
 def resume(args: Any) -> None:
-    _steer(service.resume, args)
+    _steer(steering.resume, args)
 
 
 @_reports_errors
 def cancel(args: Any) -> None:
-    _steer(service.cancel, args)
+    _steer(steering.cancel, args)
 
 
 @_reports_errors
 def retry(args: Any) -> None:
-    _steer(service.retry, args, indexes=args.index)
+    _steer(steering.retry, args, indexes=args.index)

@@ -1,4 +1,12 @@
-"""The plan driver: a trigger that advances its plan until the plan ends, holding no worker slot."""
+"""The plan driver: a trigger that moves every active plan on, holding no worker slot.
+
+It runs in the triggerer and calls the service's driver endpoint every ``poll_interval`` seconds;
+one pass there advances all plans (``service/advance.py``). It acts with its own token, which
+lives only in this trigger's kwargs (encrypted by Airflow) and lets it do nothing but that. Errors
+(the api-server restarting, the network) are logged and retried with a growing pause: plans never
+fail because their driver could not reach the service for a while. It ends, without a worker, when
+the service says no plan needs it, or when a newer driver has replaced it.
+"""
 
 from __future__ import annotations
 
@@ -8,67 +16,55 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import requests
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
+
+from airflow_backfill_provider.reserved import DRIVER_TOKEN_HEADER
 
 log = logging.getLogger(__name__)
-FINAL = ("success", "failed", "cancelled")
-TOKEN_HEADER = "X-Backfill-Plan-Token"
 
 
 class PlanDriverTrigger(BaseTrigger):
-    """Calls the service's ``advance`` for one plan every ``poll_interval`` seconds.
+    """Calls ``POST /backfill/api/v1/driver/pass`` until no plan needs it."""
 
-    It acts only for its own plan, with that plan's token (contract §3: no stored password). Errors
-    (api-server restarting, network) are logged and retried with a growing pause: a plan never fails
-    because its driver could not reach the service for a while.
-    """
-
-    def __init__(self, plan: str, token: str, base_url: str, poll_interval: float = 2.0) -> None:
+    def __init__(self, token: str, poll_interval: float = 2.0, api_url: str | None = None) -> None:
         super().__init__()
-        self.plan = plan
         self.token = token
-        self.base_url = base_url.rstrip("/")
         self.poll_interval = poll_interval
+        self.api_url = api_url
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
             "airflow_backfill_provider.engine.trigger.PlanDriverTrigger",
-            {
-                "plan": self.plan,
-                "token": self.token,
-                "base_url": self.base_url,
-                "poll_interval": self.poll_interval,
-            },
+            {"token": self.token, "poll_interval": self.poll_interval, "api_url": self.api_url},
         )
 
-    def _advance(self) -> dict[str, Any]:
-        response = requests.post(
-            f"{self.base_url}/backfill/api/v1/plans/{self.plan}/advance",
-            headers={TOKEN_HEADER: self.token},
-            timeout=60,
-        )
-        response.raise_for_status()
-        return dict(response.json())
+    def _url(self) -> str:
+        from airflow_backfill_provider import settings
+
+        return f"{(self.api_url or settings.api_url()).rstrip('/')}/backfill/api/v1/driver/pass"
+
+    def _pass(self, url: str) -> requests.Response:
+        return requests.post(url, headers={DRIVER_TOKEN_HEADER: self.token}, timeout=120)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        url = self._url()
         pause = self.poll_interval
         while True:
             try:
-                plan = await asyncio.to_thread(self._advance)
+                response = await asyncio.to_thread(self._pass, url)
+                if response.status_code == 403:
+                    log.info("a newer plan driver has replaced this one: ending")
+                    break
+                response.raise_for_status()
+                done = bool(response.json().get("retire"))
             except Exception as exc:
-                log.warning("advancing plan %s failed, retrying in %.0fs: %s", self.plan, pause, exc)
+                log.warning("plan driver pass failed, retrying in %.0fs: %s", pause, exc)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 30.0)
                 continue
             pause = self.poll_interval
-            if plan.get("state") in FINAL:
-                yield TriggerEvent(
-                    {
-                        "state": plan["state"],
-                        "counts": plan.get("counts", {}),
-                        "plan": plan.get("name", self.plan),
-                        "notify": plan.get("notify"),
-                    }
-                )
-                return
+            if done:
+                log.info("no backfill plan is active: the driver ends")
+                break
             await asyncio.sleep(self.poll_interval)
+        yield TaskSuccessEvent()

@@ -11,9 +11,10 @@ import requests
 from airflow.sdk import BaseHook
 
 from airflow_backfill_provider.exceptions import BackfillError, FieldError
+from airflow_backfill_provider.states import FINAL_PLANS
 
 API = "/backfill/api/v1"
-FINAL_STATES = ("success", "failed", "cancelled")
+FINAL_STATES = frozenset(s.value for s in FINAL_PLANS)
 
 
 class BackfillApiError(BackfillError):

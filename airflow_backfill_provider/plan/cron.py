@@ -81,15 +81,16 @@ class FastCron:
         start: dt.datetime,
         end: dt.datetime,
         slow_fires: Callable[[dt.datetime, dt.datetime], list[dt.datetime]],
+        limit: int | None = None,
     ) -> list[dt.datetime]:
-        """Fire times in ``[start, end)`` (aware UTC), ascending."""
+        """Fire times in ``[start, end)`` (aware UTC), ascending; past ``limit`` fires it stops early."""
         times = [dt.timedelta(hours=h, minutes=m) for h in self.hours for m in self.minutes]
         first_day = start.astimezone(tz).date() - _ONE_DAY
         last_day = end.astimezone(tz).date() + _ONE_DAY
         out: list[dt.datetime] = []
         slow_from: dt.datetime | None = None  # start of a run of days left to Airflow
         day = first_day
-        while day <= last_day:
+        while day <= last_day and (limit is None or len(out) <= limit):
             midnight = dt.datetime.combine(day, dt.time(), tz)
             next_midnight = dt.datetime.combine(day + _ONE_DAY, dt.time(), tz)
             offset = midnight.utcoffset()
@@ -105,6 +106,8 @@ class FastCron:
                     assert offset is not None
                     base = dt.datetime.combine(day, dt.time(), UTC) - offset
                     out += [fire for fire in (base + t for t in times) if start <= fire < end]
+            if day >= dt.date.max - _ONE_DAY:
+                break
             day += _ONE_DAY
         if slow_from is not None:
             out += slow_fires(max(slow_from, start), end)

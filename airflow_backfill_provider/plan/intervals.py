@@ -72,19 +72,28 @@ def merge(spans: Iterable[Span]) -> list[Interval]:
     return [(s, e) for s, e in segments]
 
 
-def fixed_lots(segment: Interval, size: LotSize, tz: ZoneInfo) -> list[Interval]:
-    """Lots of ``size`` aligned to the segment start, the last cut at its end; months are calendar months."""
+def fixed_lots(segment: Interval, size: LotSize, tz: ZoneInfo, limit: int | None = None) -> list[Interval]:
+    """Lots of ``size`` aligned to the segment start, the last cut at its end; months are calendar months.
+
+    With ``limit``, at most ``limit + 1`` lots are built: enough for the caller to see the plan is too big.
+    """
     start, end = segment
+    cap = limit + 1 if limit is not None else None
     if size.unit == "h":
         step = dt.timedelta(hours=size.n)
         count = -(-(end - start) // step)
+        if cap is not None and count > cap:
+            return [(start + k * step, start + (k + 1) * step) for k in range(cap)]
         bounds = [start + k * step for k in range(count)] + [end]
     elif size.unit == "d":
         wall = start.astimezone(tz).replace(tzinfo=None)
         bounds = [start]
         k = 1
-        while True:
-            nxt = (wall + dt.timedelta(days=k * size.n)).replace(tzinfo=tz).astimezone(UTC)
+        while cap is None or len(bounds) <= cap:
+            try:
+                nxt = (wall + dt.timedelta(days=k * size.n)).replace(tzinfo=tz).astimezone(UTC)
+            except OverflowError:  # past year 9999
+                break
             if nxt >= end:
                 break
             bounds.append(nxt)
@@ -94,8 +103,10 @@ def fixed_lots(segment: Interval, size: LotSize, tz: ZoneInfo) -> list[Interval]
         local = start.astimezone(tz)
         year, month = local.year, local.month
         bounds = [start]
-        while True:
+        while cap is None or len(bounds) <= cap:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+            if year > dt.MAXYEAR:
+                break
             nxt = dt.datetime(year, month, 1, tzinfo=tz).astimezone(UTC)
             if nxt >= end:
                 break
@@ -104,16 +115,20 @@ def fixed_lots(segment: Interval, size: LotSize, tz: ZoneInfo) -> list[Interval]
     return list(itertools.pairwise(bounds))
 
 
-def schedule_intervals(timetable: Any, segment: Interval) -> list[Interval]:
-    """The DAG's own data intervals whose start lies in ``segment``, as Airflow's timetable makes them."""
+def schedule_intervals(timetable: Any, segment: Interval, limit: int | None = None) -> list[Interval]:
+    """The DAG's own data intervals whose start lies in ``segment``, as Airflow's timetable makes them.
+
+    With ``limit``, at most about ``limit + 1`` intervals are built (the caller sees the plan is too big).
+    """
     if timetable is None or not getattr(timetable, "periodic", True):
         raise ScheduleError("the DAG has no time schedule")
     if getattr(timetable, "partitioned", False):
         raise ScheduleError("the DAG's schedule is partitioned")
-    fast = _fast_intervals(timetable, segment)
+    fast = _fast_intervals(timetable, segment, limit)
     if fast is not None:
         return fast
-    return list(_airflow_intervals(timetable, *segment))
+    found = _airflow_intervals(timetable, *segment)
+    return list(found if limit is None else itertools.islice(found, limit + 1))
 
 
 def _airflow_intervals(timetable: Any, start: dt.datetime, end: dt.datetime) -> Iterator[Interval]:
@@ -136,7 +151,7 @@ def _airflow_intervals(timetable: Any, start: dt.datetime, end: dt.datetime) -> 
             yield _plain(lo), _plain(hi)
 
 
-def _fast_intervals(timetable: Any, segment: Interval) -> list[Interval] | None:
+def _fast_intervals(timetable: Any, segment: Interval, limit: int | None) -> list[Interval] | None:
     """Airflow's cron and delta timetables computed directly; None for every other timetable."""
     from airflow.timetables.interval import CronDataIntervalTimetable, DeltaDataIntervalTimetable
     from airflow.timetables.trigger import CronTriggerTimetable
@@ -145,7 +160,7 @@ def _fast_intervals(timetable: Any, segment: Interval) -> list[Interval] | None:
     kind = type(timetable)
     if kind is DeltaDataIntervalTimetable:
         delta = timetable._delta
-        return _delta_lots(segment, delta) if isinstance(delta, dt.timedelta) else None
+        return _delta_lots(segment, delta, limit) if isinstance(delta, dt.timedelta) else None
     if kind is not CronDataIntervalTimetable and kind is not CronTriggerTimetable:
         return None
     described = timetable.serialize()
@@ -164,18 +179,20 @@ def _fast_intervals(timetable: Any, segment: Interval) -> list[Interval] | None:
         return [e for _, e in _airflow_intervals(timetable, lo - interval, hi - interval)]
 
     if kind is CronTriggerTimetable:
-        fires = cron.fires(tz, start + interval, end + interval, slow_fires)
+        fires = cron.fires(tz, start + interval, end + interval, slow_fires, limit)
         return [(fire - interval, fire) for fire in fires]
-    fires = cron.fires(tz, start, end, slow_fires)
+    fires = cron.fires(tz, start, end, slow_fires, limit)
     if not fires:
         return []
     last_end = next(_airflow_intervals(timetable, fires[-1], fires[-1] + dt.timedelta(microseconds=1)))[1]
     return list(zip(fires, [*fires[1:], last_end], strict=True))
 
 
-def _delta_lots(segment: Interval, delta: dt.timedelta) -> list[Interval]:
+def _delta_lots(segment: Interval, delta: dt.timedelta, limit: int | None) -> list[Interval]:
     start, end = segment
     count = -(-(end - start) // delta)
+    if limit is not None:
+        count = min(count, limit + 1)
     return [(start + k * delta, start + (k + 1) * delta) for k in range(count)]
 
 

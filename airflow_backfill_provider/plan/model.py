@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from airflow_backfill_provider.exceptions import FieldError, PlanValidationError
+from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID, PARKED_POOL, PLAN_CONF_KEY
 
 _ID = r"^[A-Za-z0-9_.~:+-]+$"
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.~:+-]{0,199}$"
@@ -35,6 +36,14 @@ _LOT = re.compile(r"^(?:(?P<n>[0-9]+)(?P<unit>[hd])|(?P<month>month))$")
 _HHMM = re.compile(r"^(?P<h>[01][0-9]|2[0-3]):(?P<m>[0-5][0-9])(?::(?P<s>[0-5][0-9]))?$")
 MAX_LOT_HOURS = 24 * 366
 MAX_LOT_DAYS = 3660
+MAX_ITEMS = 1000
+"""most entries of any list of a plan (dates: 10 times that)"""
+MAX_JSON_BYTES = 64 * 1024
+"""most bytes of ``conf``, ``task_params`` and each notifier's ``kwargs``, as JSON"""
+MAX_DEPTH = 24
+"""deepest nesting of objects and lists in a plan (``conf`` may nest about 20 levels)"""
+INT32 = 2**31 - 1
+TaskId = Annotated[str, Field(min_length=1, max_length=250)]
 
 
 class _Strict(BaseModel):
@@ -130,17 +139,27 @@ class Range(_Strict):
 class TaskSelection(_Strict):
     """Which tasks run; every other task of the DAG is dry-run (success without running)."""
 
-    roots: list[str] | None = Field(default=None, description="run these tasks (default: all tasks)")
+    roots: list[TaskId] | None = Field(
+        default=None, max_length=MAX_ITEMS, description="run these tasks (default: all tasks)"
+    )
     downstream: bool = Field(default=True, description="with roots: also run everything downstream of them")
-    include: list[str] | None = Field(default=None, description="run exactly these (with roots: union)")
-    exclude: list[str] = Field(default_factory=list, description="dry-run these; glob patterns allowed")
+    include: list[TaskId] | None = Field(
+        default=None, max_length=MAX_ITEMS, description="run exactly these (with roots: union)"
+    )
+    exclude: list[TaskId] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="dry-run these; glob patterns allowed"
+    )
 
 
 class DagSelection(_Strict):
     """Restricts ``downstream_dags``."""
 
-    include: list[str] | None = Field(default=None, description="only these downstream DAGs")
-    exclude: list[str] = Field(default_factory=list, description="never these downstream DAGs")
+    include: list[TaskId] | None = Field(
+        default=None, max_length=MAX_ITEMS, description="only these downstream DAGs"
+    )
+    exclude: list[TaskId] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="never these downstream DAGs"
+    )
 
 
 class NotifierSpec(_Strict):
@@ -151,14 +170,14 @@ class NotifierSpec(_Strict):
         description="import path of a BaseNotifier class",
         examples=["airflow.providers.smtp.notifications.smtp.SmtpNotifier"],
     )
-    kwargs: dict[str, Any] = Field(default_factory=dict)
+    kwargs: dict[str, Any] = Field(default_factory=dict, description="constructor arguments (JSON)")
 
 
 class Notify(_Strict):
     """Notifiers called once when the plan ends in one of the ``on`` states."""
 
     on: list[Literal["success", "failure"]] = Field(default_factory=lambda: ["success", "failure"])  # type: ignore[arg-type]
-    notifiers: list[NotifierSpec] = Field(min_length=1)
+    notifiers: list[NotifierSpec] = Field(min_length=1, max_length=10)
 
 
 @dataclass(frozen=True)
@@ -203,8 +222,12 @@ class BackfillPlan(_Strict):
         description="data interval of one run: null = the DAG's schedule, '<N>h', '<N>d' or 'month'",
         examples=[None, "1d", "7d", "6h", "month"],
     )
-    dates: list[dt.date] = Field(default_factory=list, description="single data dates, each a one-day range")
-    ranges: list[Range] = Field(default_factory=list, description="inclusive ranges of data time")
+    dates: list[dt.date] = Field(
+        default_factory=list, max_length=10 * MAX_ITEMS, description="single data dates, each a one-day range"
+    )
+    ranges: list[Range] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="inclusive ranges of data time"
+    )
     timezone: str | None = Field(default=None, description="IANA name; default: the DAG's timezone")
     order: Literal["asc", "desc", "none"] = Field(default="asc", description="start order of lots")
     parallelism: int = Field(default=1, ge=1, le=64, description="runs of this plan in flight per DAG")
@@ -217,7 +240,9 @@ class BackfillPlan(_Strict):
     dags: DagSelection = Field(default_factory=DagSelection)
     conf: dict[str, Any] = Field(default_factory=dict, description="DAG-run conf of every run")
     task_params: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="per-task overrides of params: {task_id: {key: value}}"
+        default_factory=dict,
+        max_length=MAX_ITEMS,
+        description="per-task overrides of params: {task_id: {key: value}}",
     )
     reprocess: Literal["none", "failed", "all"] = Field(
         default="none", description="intervals that already have a run: skip / redo failed / redo all"
@@ -226,11 +251,17 @@ class BackfillPlan(_Strict):
         default="wait", description="intervals whose data time has not ended yet: wait, or run now"
     )
     paused: bool = Field(default=False, description="create without starting; resume starts it")
-    priority_weight: int | None = Field(default=None, description="priority of the plan's task instances")
-    pool: str | None = Field(default=None, max_length=256, description="pool of the plan's task instances")
+    priority_weight: int | None = Field(
+        default=None, ge=-INT32, le=INT32, description="priority of the plan's task instances"
+    )
+    pool: str | None = Field(
+        default=None, min_length=1, max_length=256, description="pool of the plan's task instances"
+    )
     notify: Notify | None = Field(default=None, description="notifiers called when the plan ends")
     comment: str | None = Field(default=None, max_length=2000)
-    tags: list[str] = Field(default_factory=list)
+    tags: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=50
+    )
 
     @field_validator("lot")
     @classmethod
@@ -344,7 +375,14 @@ _PlanYamlLoader.add_implicit_resolver(
 
 def _cross_field_errors(raw: dict[str, Any]) -> list[FieldError]:
     """Checks that relate fields, made on the raw input so they show beside per-field errors."""
-    errors: list[FieldError] = []
+    errors: list[FieldError] = _reserved_name_errors(raw) + _json_value_errors(raw)
+    for field in ("conf", "task_params"):
+        errors += _json_size_errors(raw.get(field), field)
+    notify = raw.get("notify")
+    notifiers = notify.get("notifiers") if isinstance(notify, dict) else None
+    for i, entry in enumerate(notifiers if isinstance(notifiers, list) else []):
+        if isinstance(entry, dict):
+            errors += _json_size_errors(entry.get("kwargs"), f"notify.notifiers.{i}.kwargs")
     if not raw.get("dates") and not raw.get("ranges"):
         errors.append(FieldError("dates", "the plan names no data time: give `dates`, `ranges`, or both"))
     lot = raw.get("lot")
@@ -364,6 +402,76 @@ def _cross_field_errors(raw: dict[str, Any]) -> list[FieldError]:
                     )
                 )
     return errors
+
+
+def _reserved_name_errors(raw: dict[str, Any]) -> list[FieldError]:
+    """Names the provider itself uses in Airflow (``reserved.py``) are not for plans."""
+    errors: list[FieldError] = []
+    if raw.get("pool") == PARKED_POOL:
+        errors.append(
+            FieldError(
+                "pool",
+                f"'{PARKED_POOL}' is the provider's 0-slot pool for dry-run tasks: no task of a plan can run "
+                "in it. Name another pool, or drop `pool`",
+            )
+        )
+    name = raw.get("name")
+    if isinstance(name, str) and name.isdigit():
+        errors.append(
+            FieldError("name", f"{name!r} looks like a plan id: plans are found by id or name, add a letter")
+        )
+    conf = raw.get("conf")
+    if isinstance(conf, dict) and PLAN_CONF_KEY in conf:
+        errors.append(
+            FieldError(
+                f"conf.{PLAN_CONF_KEY}", "this key is reserved for the plan's own use: rename it in `conf`"
+            )
+        )
+    if raw.get("dag_id") == CONTROLLER_DAG_ID:
+        errors.append(
+            FieldError("dag_id", f"'{CONTROLLER_DAG_ID}' drives backfill plans: it cannot be backfilled")
+        )
+    return errors
+
+
+def _json_value_errors(value: Any) -> list[FieldError]:
+    """Values a database stores as they came: no NUL characters, no NaN or infinity, bounded depth."""
+    errors: list[FieldError] = []
+
+    def walk(item: Any, path: str, depth: int) -> None:
+        if len(errors) >= 10:
+            return
+        if depth > MAX_DEPTH:
+            errors.append(FieldError(path, f"nested deeper than {MAX_DEPTH} levels: flatten it"))
+        elif isinstance(item, str):
+            if "\x00" in item:
+                errors.append(FieldError(path, "contains a NUL character (\\u0000): remove it"))
+        elif isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                errors.append(FieldError(path, "NaN and infinity are not JSON numbers: give a finite number"))
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                where = f"{path}.{key}" if path else str(key)
+                walk(key, where, depth + 1)
+                walk(sub, where, depth + 1)
+        elif isinstance(item, list | tuple):
+            for i, sub in enumerate(item):
+                walk(sub, f"{path}.{i}", depth + 1)
+
+    walk(value, "", 0)
+    return errors
+
+
+def _json_size_errors(value: Any, loc: str) -> list[FieldError]:
+    if not isinstance(value, dict | list):
+        return []
+    try:
+        size = len(json.dumps(value, default=str))
+    except (TypeError, ValueError, RecursionError):
+        size = MAX_JSON_BYTES + 1
+    if size > MAX_JSON_BYTES:
+        return [FieldError(loc, f"{size} bytes as JSON: at most {MAX_JSON_BYTES} are allowed")]
+    return []
 
 
 def _explain(err: Any, model: type[BaseModel]) -> FieldError:

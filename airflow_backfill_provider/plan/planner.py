@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from airflow_backfill_provider.plan.intervals import (
     requested_spans,
     schedule_intervals,
 )
-from airflow_backfill_provider.plan.model import BackfillPlan
+from airflow_backfill_provider.plan.model import BackfillPlan, LotSize
 from airflow_backfill_provider.plan.tasks import TaskPlan, select_tasks
 
 
@@ -44,6 +44,8 @@ class PlannedDag:
     self_dependency: bool
     parents: tuple[str, ...] = ()
     """DAGs of this plan that this DAG depends on (for ``parent_check: scope``)"""
+    past_dependent: bool = False
+    """a task the plan runs has ``depends_on_past``"""
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,17 @@ class PlannedBackfill:
 
 
 def plan_backfill(
-    plan: BackfillPlan, dags: Mapping[str, DagDescription], *, now: dt.datetime | None = None
+    plan: BackfillPlan,
+    dags: Mapping[str, DagDescription],
+    *,
+    now: dt.datetime | None = None,
+    max_lots: int | None = None,
 ) -> PlannedBackfill:
-    """Expand ``plan`` into lots against the DAGs it touches; raises naming every problem it finds."""
+    """Expand ``plan`` into lots against the DAGs it touches; raises naming every problem it finds.
+
+    ``max_lots`` bounds the work as well as the result: a plan of too many lots is refused before
+    more than ``max_lots + 1`` intervals are built.
+    """
     target = dags.get(plan.dag_id)
     if target is None:
         raise UnknownObjectError(
@@ -74,7 +84,7 @@ def plan_backfill(
     tz_name = plan.timezone or target.timezone
     tz = ZoneInfo(tz_name)
     spans = requested_spans(plan, tz)
-    intervals = _intervals(plan, target, spans, tz)
+    intervals = _intervals(plan, target, spans, tz, max_lots)
     if not intervals:
         what = "lot" if plan.lot else f"DAG '{target.dag_id}' schedule"
         raise PlanValidationError(
@@ -89,20 +99,21 @@ def plan_backfill(
     task_plan = select_tasks(plan.tasks, target)
     _check_task_params(plan, target)
     order = _dag_order(plan, dags)
-    planned = {
-        dag_id: PlannedDag(
+    planned = {}
+    for dag_id, parents in order:
+        tasks = task_plan if dag_id == plan.dag_id else TaskPlan(frozenset(dags[dag_id].tasks), frozenset())
+        planned[dag_id] = PlannedDag(
             dag_id=dag_id,
-            tasks=task_plan
-            if dag_id == plan.dag_id
-            else TaskPlan(frozenset(dags[dag_id].tasks), frozenset()),
+            tasks=tasks,
             self_dependency=_self_dependency(plan, dags[dag_id]),
             parents=parents,
+            past_dependent=bool(dags[dag_id].depends_on_past & tasks.run),
         )
-        for dag_id, parents in order
-    }
+    dag_ids = [dag_id for dag_id, _ in order]
+    if max_lots is not None and len(intervals) * len(dag_ids) > max_lots:
+        raise _too_big(plan, max_lots)
     if plan.order == "desc":
         intervals.reverse()
-    dag_ids = [dag_id for dag_id, _ in order]
     lots = [
         Lot(i, dag_id, start, end)
         for i, (start, end, dag_id) in enumerate((s, e, d) for s, e in intervals for d in dag_ids)
@@ -110,28 +121,72 @@ def plan_backfill(
     return PlannedBackfill(plan, tz_name, lots, planned, _warnings(plan, dags, planned, lots, now))
 
 
-def _intervals(plan: BackfillPlan, target: DagDescription, spans: list[Span], tz: ZoneInfo) -> list[Interval]:
+def _intervals(
+    plan: BackfillPlan, target: DagDescription, spans: list[Span], tz: ZoneInfo, limit: int | None
+) -> list[Interval]:
+    """The plan's intervals in ascending order; past ``limit`` the plan is refused, not built."""
     size = plan.lot_size
+    windowed = any(span.window is not None for span in spans)
+    # windows drop intervals: scan up to 4 times the limit, in pieces, never more
+    scan_cap = None if limit is None else limit * (4 if windowed else 1)
+    scanned = 0
     out: list[Interval] = []
     for segment in merge(spans):
-        if size is not None:
-            out += fixed_lots(segment, size, tz)
-            continue
-        try:
-            out += schedule_intervals(target.timetable, segment)
-        except ScheduleError as exc:
-            raise PlanValidationError(
-                [
-                    FieldError(
-                        "lot",
-                        f"DAG '{target.dag_id}': {exc}, so lots cannot follow it: set `lot` to "
-                        "'1d', '<N>h', '<N>d' or 'month'",
-                    )
-                ]
-            ) from None
-    if any(span.window is not None for span in spans):
-        out = _keep_windows(out, spans, tz)
+        for piece in _pieces(segment, size) if windowed else [segment]:
+            left = None if scan_cap is None else scan_cap - scanned
+            found = _segment_intervals(target, piece, size, tz, left)
+            scanned += len(found)
+            out += _keep_windows(found, spans, tz) if windowed else found
+            if scan_cap is not None and (scanned > scan_cap or len(out) > (limit or 0)):
+                raise _too_big(plan, limit, scanned if len(out) <= (limit or 0) else None)
     return out
+
+
+def _segment_intervals(
+    target: DagDescription, segment: Interval, size: LotSize | None, tz: ZoneInfo, limit: int | None
+) -> list[Interval]:
+    if size is not None:
+        return fixed_lots(segment, size, tz, limit)
+    try:
+        return schedule_intervals(target.timetable, segment, limit)
+    except ScheduleError as exc:
+        raise PlanValidationError(
+            [
+                FieldError(
+                    "lot",
+                    f"DAG '{target.dag_id}': {exc}, so lots cannot follow it: set `lot` to "
+                    "'1d', '<N>h', '<N>d' or 'month'",
+                )
+            ]
+        ) from None
+
+
+def _pieces(segment: Interval, size: LotSize | None) -> Iterator[Interval]:
+    """A segment cut in about 30-day pieces on lot boundaries (hourly lots align to the segment start)."""
+    step = dt.timedelta(days=30) if size is None else dt.timedelta(hours=size.n * max(1, 720 // size.n))
+    start, end = segment
+    while start < end:
+        stop = min(start + step, end) if end - start > step else end
+        yield start, stop
+        start = stop
+
+
+def _too_big(plan: BackfillPlan, limit: int | None, scanned: int | None = None) -> PlanValidationError:
+    what = (
+        f"its dates hold more than {scanned - 1} intervals for the windows to filter"
+        if scanned is not None
+        else f"the plan has more than {limit} lots"
+    )
+    return PlanValidationError(
+        [
+            FieldError(
+                "ranges" if plan.ranges else "dates",
+                f"{what}, beyond the limit of this Airflow ([backfill] max_lots = {limit}): narrow the "
+                "dates, use larger lots, or split it into several plans",
+            )
+        ],
+        "the plan is too big",
+    )
 
 
 def _keep_windows(intervals: list[Interval], spans: list[Span], tz: ZoneInfo) -> list[Interval]:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
+
+
+@functools.cache
+def _app() -> Any:
+    from airflow_backfill_provider.plugin.app import create_app
+
+    return create_app()
 
 
 class _FastApiApps:
@@ -15,9 +23,7 @@ class _FastApiApps:
     """
 
     def __get__(self, obj: Any, owner: Any) -> list[dict[str, Any]]:
-        from airflow_backfill_provider.plugin.app import app
-
-        return [{"app": app, "url_prefix": "/backfill", "name": "Backfill plans"}]
+        return [{"app": _app(), "url_prefix": "/backfill", "name": "Backfill plans"}]
 
 
 class BackfillPlugin(AirflowPlugin):

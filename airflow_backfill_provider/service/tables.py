@@ -1,14 +1,13 @@
 """The provider's own tables, beside Airflow's in the metadata database.
 
-They hold what Airflow's tables cannot: the plan as written, and each lot's state and timeline.
-Everything about runs and task instances stays in Airflow's own tables. The tables are created on
-first use (``ensure_tables``) with their own MetaData, so Airflow's migrations never see them.
+They hold what Airflow's tables cannot: the plan as written, each lot's state and timeline, and the
+plan driver. Everything about runs and task instances stays in Airflow's own tables. ``airflow db
+migrate`` creates and upgrades them through the provider's DB manager (``db_manager.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Any
 
 from sqlalchemy import (
@@ -21,8 +20,8 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 UTC = dt.timezone.utc
@@ -67,8 +66,8 @@ class PlanRow(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_by: Mapped[str | None] = mapped_column(String(250))
-    token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    controller_run_id: Mapped[str | None] = mapped_column(String(250))
+    cursor: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    """lowest index of a lot the gates have not decided yet: lots before it have a run or a final state"""
 
 
 class PlanDagRow(Base):
@@ -83,6 +82,10 @@ class PlanDagRow(Base):
     dry_run_tasks: Mapped[list[str]] = mapped_column(JSON, nullable=False)
     self_dependency: Mapped[bool] = mapped_column(Boolean, nullable=False)
     parents: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    past_dependent: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    """a task the plan runs has ``depends_on_past``: the first lot keeps Airflow's first-run exemption"""
 
 
 class LotRow(Base):
@@ -94,26 +97,26 @@ class LotRow(Base):
     dag_id: Mapped[str] = mapped_column(String(250), nullable=False)
     start: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
     end: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
-    label: Mapped[str] = mapped_column(String(100), nullable=False)
+    ordinal: Mapped[int | None] = mapped_column(Integer)
+    """1-based position among the plan's lots of the same DAG (the run's ``sort_ordinal``)"""
     state: Mapped[str] = mapped_column(String(20), nullable=False)
     reason: Mapped[str | None] = mapped_column(Text)
     run_id: Mapped[str | None] = mapped_column(String(250))
     logical_date: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     start_date: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     end_date: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    """when the lot entered its current state (None: pending since the plan was created)"""
     timeline: Mapped[list[dict[str, str]]] = mapped_column(JSON, nullable=False, default=list)
+    """the states before the current one, ``[{state, at}]``; empty for a lot never moved one by one"""
 
 
-_created: set[str] = set()
-_lock = threading.Lock()
+class DriverRow(Base):
+    """The one plan driver: which controller run drives every plan, and the hash of its token."""
 
+    __tablename__ = "backfill_driver"
 
-def ensure_tables(engine: Engine) -> None:
-    """Create the provider's tables if they are missing (idempotent, cheap after the first call)."""
-    key = str(engine.url)
-    if key in _created:
-        return
-    with _lock:
-        if key not in _created:
-            Base.metadata.create_all(engine, checkfirst=True)
-            _created.add(key)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    run_id: Mapped[str | None] = mapped_column(String(250))
+    token_hash: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

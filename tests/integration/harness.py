@@ -1,7 +1,7 @@
 """A real Airflow 3 for tests: scheduler, dag-processor, triggerer and api-server as processes.
 
 Everything lives in a temporary AIRFLOW_HOME on a free loopback port, with real authentication
-(SimpleAuthManager, users with passwords: an admin and a viewer). SQLite by default; PostgreSQL
+(SimpleAuthManager, users with passwords: an admin, a viewer, and a user with rights on a few DAGs). SQLite by default; PostgreSQL
 when ``database_url`` is given. Also usable by hand for development:
 
     python -m tests.integration.harness [--postgres URL]   # starts, prints the URL, Ctrl-C stops
@@ -29,7 +29,13 @@ import requests
 HERE = Path(__file__).parent
 TEST_DAGS = HERE / "dags"
 # role -> (username, password): the user named after each SimpleAuthManager role
-USERS = {"admin": ("admin", "admin-pass-1"), "viewer": ("viewer", "viewer-pass-1")}
+USERS = {
+    "admin": ("admin", "admin-pass-1"),
+    "viewer": ("viewer", "viewer-pass-1"),
+    "scoped": ("scoped", "scoped-pass-1"),
+}
+"""name -> (username, password); ``scoped`` has the USER role on a few DAGs only (``auth/scoped_auth.py``)"""
+ROLES = {"admin": "admin", "viewer": "viewer", "scoped": "user"}
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
 
@@ -52,6 +58,10 @@ class Airflow:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def dags_folder(self) -> Path:
+        return self.home / "dags"
 
     @property
     def ledger(self) -> Path:
@@ -167,6 +177,17 @@ class Airflow:
             f"DAGs not parsed after {timeout}s: {sorted(missing)}\n{self.log_tail('dag-processor')}"
         )
 
+    def sql(self, query: str, **params: Any) -> list[Any]:
+        """Rows of a read-only query on Airflow's database (what no API shows: trigger rows, our tables)."""
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+        try:
+            with engine.connect() as connection:
+                return list(connection.execute(text(query), params))
+        finally:
+            engine.dispose()
+
     def ledger_entries(self) -> list[dict[str, Any]]:
         if not self.ledger.exists():
             return []
@@ -184,11 +205,9 @@ def make_env(home: Path, port: int, database_url: str | None, dags_folder: Path)
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__PARALLELISM": "16",
-            "AIRFLOW__CORE__AUTH_MANAGER": (
-                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-            ),
+            "AIRFLOW__CORE__AUTH_MANAGER": "scoped_auth.ScopedAuthManager",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
-                f"{name}:{role}" for role, (name, _) in USERS.items()
+                f"{name}:{ROLES[key]}" for key, (name, _) in USERS.items()
             ),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
@@ -208,8 +227,12 @@ def make_env(home: Path, port: int, database_url: str | None, dags_folder: Path)
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
             "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            # the test notifier is allowed by the deployment, as an administrator would allow theirs
+            "AIRFLOW__BACKFILL__ALLOWED_NOTIFIERS": "ledger_notifier.LedgerNotifier",
             "BACKFILL_TEST_LEDGER": str(home / "ledger.jsonl"),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(dags_folder), os.environ.get("PYTHONPATH", "")])),
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(dags_folder), str(HERE / "auth"), os.environ.get("PYTHONPATH", "")])
+            ),
         }
     )
     env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = database_url or f"sqlite:///{home / 'airflow.db'}"
@@ -218,9 +241,11 @@ def make_env(home: Path, port: int, database_url: str | None, dags_folder: Path)
 
 @contextlib.contextmanager
 def running_airflow(database_url: str | None = None, dags_folder: Path = TEST_DAGS) -> Iterator[Airflow]:
+    """A running Airflow whose DAGs folder is a copy of ``dags_folder`` (tests may add, change, delete DAGs)."""
     home = Path(tempfile.mkdtemp(prefix="airflow-home-"))
     port = free_port()
-    env = make_env(home, port, database_url, dags_folder)
+    shutil.copytree(dags_folder, home / "dags", ignore=shutil.ignore_patterns("__pycache__"))
+    env = make_env(home, port, database_url, home / "dags")
     airflow = Airflow(home=home, port=port, env=env)
     try:
         if database_url:

@@ -12,7 +12,7 @@ import time
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, Asset, BaseOperator, task
+from airflow.sdk import DAG, Asset, BaseOperator, Param, task
 
 START = pendulum.datetime(2024, 1, 1, tz="UTC")
 FAIL_DATES = {"2024-02-03", "2024-02-10"}  # 02-10: only the lot-detail test uses it
@@ -176,3 +176,69 @@ with DAG("ledger_author", schedule=None, start_date=START, catchup=False, is_pau
     )
     check = BackfillPlanSensor(task_id="check", plan="{{ ti.xcom_pull(task_ids='submit') }}", poke_interval=2)
     submit >> check
+
+
+# Params with a schema: task_params and conf must fit them (never bypass their validation)
+with DAG(
+    "ledger_guarded",
+    schedule="@daily",
+    start_date=START,
+    catchup=False,
+    is_paused_upon_creation=False,
+    params={"mode": Param("full", enum=["full", "incremental"]), "limit": Param(10, type="integer")},
+) as ledger_guarded:
+    SqlLikeOperator(task_id="load", sql="LOAD {{ params.mode }} LIMIT {{ params.limit }} FOR '{{ ds }}'")
+
+
+# a mapped task between two plain ones: dry-running it must run none of its map indexes
+with DAG("ledger_mapped", schedule="@daily", start_date=START, catchup=False, is_paused_upon_creation=False):
+
+    @task(task_id="split")
+    def split(**context):
+        record(context, began=time.time())
+        return [1, 2, 3]
+
+    @task(task_id="each")
+    def each(part, **context):
+        record(context, began=time.time(), part=part, map_index=context["ti"].map_index)
+
+    @task(task_id="after")
+    def after(**context):
+        record(context, began=time.time())
+
+    each.expand(part=split()) >> after()
+
+
+# depends_on_past: the plan must never hang on it (it is refused where it would)
+with DAG(
+    "ledger_past",
+    schedule="@daily",
+    start_date=START,
+    catchup=False,
+    is_paused_upon_creation=False,
+    default_args={"depends_on_past": True},
+):
+
+    @task(task_id="work")
+    def past_work(**context):
+        began = time.time()
+        if context["ds"] in FAIL_DATES:
+            raise RuntimeError(f"failing on purpose for {context['ds']}")
+        record(context, began=began)
+
+    past_work()
+
+
+# long runs that hold no worker slot (their one task waits deferred), to keep the scheduler busy
+with DAG(
+    "ledger_long",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    is_paused_upon_creation=False,
+    max_active_runs=64,
+    max_active_tasks=64,
+):
+    from airflow.providers.standard.sensors.time_delta import TimeDeltaSensor
+
+    TimeDeltaSensor(task_id="wait", delta=timedelta(minutes=20), deferrable=True)

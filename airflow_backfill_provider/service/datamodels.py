@@ -1,6 +1,7 @@
 """What the service answers (contract §4 field names): one pydantic model per resource.
 
-The REST API returns these as JSON and the CLI prints them, so both show the same fields.
+The REST API returns these as JSON, the CLI prints them and the hook's callers read them, so all
+three show the same fields.
 """
 
 from __future__ import annotations
@@ -10,15 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PLAN_STATES = ("queued", "running", "paused", "success", "failed", "cancelled")
-LOT_STATES = ("pending", "waiting", "blocked", "running", "success", "failed", "skipped", "cancelled")
-ACTIVE_LOT_STATES = ("pending", "waiting", "running")
-SUCCEEDED_LOT_STATES = ("success", "skipped")
-"""a lot in one of these let the lots that depend on it (self-dependency, parents) go on"""
-UNSUCCESSFUL_LOT_STATES = ("failed", "blocked", "cancelled")
-"""a lot in one of these blocks the lots that depend on it"""
-FINAL_LOT_STATES = SUCCEEDED_LOT_STATES + UNSUCCESSFUL_LOT_STATES
-FINAL_PLAN_STATES = ("success", "failed", "cancelled")
+from airflow_backfill_provider.states import LotState, PlanState
 
 
 class LotOut(BaseModel):
@@ -26,13 +19,13 @@ class LotOut(BaseModel):
 
     index: int
     dag_id: str
-    label: str
+    label: str = Field(description="the lot's data interval, as people read it")
     run_id: str | None = None
     logical_date: dt.datetime | None = None
     data_interval_start: dt.datetime
     data_interval_end: dt.datetime
-    state: str = "pending"
-    reason: str | None = None
+    state: LotState = LotState.PENDING
+    reason: str | None = Field(default=None, description="why the lot waits, is blocked or failed")
     start_date: dt.datetime | None = None
     end_date: dt.datetime | None = None
 
@@ -52,7 +45,7 @@ class TaskInstanceOut(BaseModel):
 
 
 class TimelineEntry(BaseModel):
-    state: str
+    state: LotState
     at: dt.datetime
 
 
@@ -69,15 +62,14 @@ class PlanOut(BaseModel):
     id: int
     name: str
     dag_id: str
-    state: str
-    counts: dict[str, int]
+    state: PlanState
+    counts: dict[str, int] = Field(description="lots per lot state, every state listed")
     total_lots: int
     timezone: str
     created_at: dt.datetime
     started_at: dt.datetime | None
     ended_at: dt.datetime | None
     created_by: str | None
-    controller_run_id: str | None
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -91,10 +83,18 @@ class LotList(BaseModel):
     total: int
 
 
+class PlannedDagOut(BaseModel):
+    dag_id: str
+    run_tasks: list[str]
+    dry_run_tasks: list[str]
+    self_dependency: bool
+    parents: list[str]
+
+
 class PreviewOut(BaseModel):
     total: int
-    lots: list[LotOut]
-    dags: list[dict[str, Any]]
+    lots: list[LotOut] = Field(description="the first lots in plan order (at most the preview limit)")
+    dags: list[PlannedDagOut]
     warnings: list[str]
     name: str
     timezone: str
@@ -103,3 +103,28 @@ class PreviewOut(BaseModel):
 class CreatedOut(BaseModel):
     plan: PlanOut
     created: bool
+
+
+class DriverPassOut(BaseModel):
+    """What one pass of the plan driver did; ``retire`` tells the driver no plan needs it any more."""
+
+    plans: int
+    retire: bool
+
+
+class FieldErrorOut(BaseModel):
+    loc: str
+    msg: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    fields: list[FieldErrorOut]
+    request_id: str
+
+
+class ErrorOut(BaseModel):
+    """The one error shape of every 4xx and 5xx answer."""
+
+    error: ErrorBody

@@ -1,4 +1,4 @@
-"""One real Airflow per database backend, shared by the integration tests of a session.
+"""One real Airflow per database backend, shared by the integration and hostile tests of a session.
 
 SQLite always; PostgreSQL too when BACKFILL_TEST_POSTGRES_URL is set (``.ci/run`` installs and
 starts a PostgreSQL server on loopback and sets it).
@@ -15,6 +15,10 @@ from tests.integration.harness import Airflow, running_airflow
 
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("BACKFILL_TEST_POSTGRES_URL") else [])
 TEST_DAG_IDS = (
+    "ledger_guarded",
+    "ledger_mapped",
+    "ledger_past",
+    "ledger_long",
     "backfill_plan_controller",
     "ledger_daily",
     "ledger_order",
@@ -43,5 +47,5 @@ def airflow(request: pytest.FixtureRequest) -> Iterator[Airflow]:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "tests/integration" in str(item.fspath):
+        if "tests/integration" in str(item.fspath) or "tests/hostile" in str(item.fspath):
             item.add_marker(pytest.mark.integration)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the provider's own tables (see ``service/db_manager.py``)."""

@@ -1,0 +1,98 @@
+"""One error shape for every 4xx and 5xx answer (contract §4), and the request id every answer carries.
+
+``{"error": {"code", "message", "fields": [{"loc", "msg"}], "request_id"}}``; the request id is the
+caller's ``X-Request-ID`` when it is a plain token, else a new one, and is repeated in the header and
+in the server's log lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from airflow_backfill_provider.exceptions import BackfillError, FieldError
+
+log = logging.getLogger(__name__)
+REQUEST_ID = "X-Request-ID"
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+MAX_BODY_BYTES = 1024 * 1024
+"""largest request body accepted (a 100,000-date plan is far smaller)"""
+CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+}
+
+
+def error_response(
+    request: Request, status: int, code: str, message: str, fields: Sequence[FieldError] = ()
+) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", None) or str(uuid.uuid4())
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "fields": [f.as_dict() for f in fields],
+            "request_id": request_id,
+        }
+    }
+    return JSONResponse(body, status_code=status, headers={REQUEST_ID: request_id})
+
+
+def install(app: FastAPI) -> None:
+    """The middleware and exception handlers that give every answer the one shape."""
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: Callable[[Request], Any]) -> Any:
+        given = request.headers.get(REQUEST_ID, "")
+        request.state.request_id = given if _PLAIN_ID.match(given) else str(uuid.uuid4())
+        length = request.headers.get("content-length", "")
+        if length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            response = error_response(
+                request, 413, "too_large", f"the request body is larger than {MAX_BODY_BYTES} bytes"
+            )
+        else:
+            try:
+                response = await call_next(request)
+            except Exception as exc:  # an exception escaping the app would stop Airflow's api-server
+                log.exception("unexpected error [request_id=%s]", request.state.request_id)
+                response = error_response(request, 500, "internal_error", f"{type(exc).__name__}: {exc}")
+        response.headers[REQUEST_ID] = request.state.request_id
+        log.info(
+            "%s %s -> %s [request_id=%s]",
+            request.method,
+            request.url.path,
+            response.status_code,
+            request.state.request_id,
+        )
+        return response
+
+    @app.exception_handler(BackfillError)
+    async def backfill_error(request: Request, exc: BackfillError) -> JSONResponse:
+        return error_response(request, exc.status_code, exc.code, exc.message, exc.fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(request, exc.status_code, CODES.get(exc.status_code, "error"), str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            FieldError(".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), e["msg"])
+            for e in exc.errors()
+        ]
+        return error_response(request, 422, "invalid_request", "invalid request", fields)

@@ -1,0 +1,163 @@
+"""``/plans``: create, preview, list and read plans and their lots (contract §4)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from airflow.api_fastapi.common.db.common import SessionDep
+from airflow.api_fastapi.common.router import AirflowRouter
+from airflow.api_fastapi.core_api.security import GetUserDep
+from fastapi import Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from airflow_backfill_provider.exceptions import FieldError, PlanValidationError
+from airflow_backfill_provider.plan.model import BackfillPlan
+from airflow_backfill_provider.plugin.errors import MAX_BODY_BYTES
+from airflow_backfill_provider.plugin.security import (
+    plan_for,
+    readable_dag_ids,
+    require_dags,
+    require_some_dag,
+)
+from airflow_backfill_provider.service import create as creating
+from airflow_backfill_provider.service import driver, planning, queries
+from airflow_backfill_provider.service.datamodels import (
+    CreatedOut,
+    ErrorOut,
+    LotDetailOut,
+    LotList,
+    PlanList,
+    PlanOut,
+    PreviewOut,
+)
+from airflow_backfill_provider.service.locking import committed
+from airflow_backfill_provider.states import LotState, PlanState
+
+router = AirflowRouter(
+    tags=["plans"], responses={code: {"model": ErrorOut} for code in (401, 403, 404, 409, 422)}
+)
+
+PLAN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": BackfillPlan.model_json_schema(ref_template="#/components/schemas/{model}")
+            }
+        },
+    }
+}
+
+
+async def _read_plan(request: Request) -> BackfillPlan:
+    """The body as a plan: not JSON, not an object, too deep or too big is one 4xx with the fix."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise PlanValidationError(
+            [FieldError("", f"the body is larger than {MAX_BODY_BYTES} bytes")], "too large"
+        )
+    try:
+        data = json.loads(raw or b"null")
+    except json.JSONDecodeError as exc:
+        raise PlanValidationError(
+            [FieldError("", f"the body is not JSON: {exc.msg} at char {exc.pos}")],
+            "the plan is not valid JSON",
+        ) from None
+    except (RecursionError, UnicodeDecodeError, ValueError) as exc:
+        raise PlanValidationError(
+            [FieldError("", f"the body is not JSON a plan can be read from: {type(exc).__name__}")],
+            "the plan is not valid JSON",
+        ) from None
+    return BackfillPlan.from_dict(data)
+
+
+@router.post(
+    "/plans",
+    response_model=CreatedOut | PreviewOut,
+    status_code=201,
+    openapi_extra=PLAN_BODY,
+    responses={200: {"model": CreatedOut | PreviewOut, "description": "the same plan again, or a preview"}},
+)
+async def create_plan(
+    request: Request,
+    user: GetUserDep,
+    session: SessionDep,
+    preview: bool = False,
+    limit: Annotated[int | None, Query(ge=1, le=10_000, description="lots a preview lists")] = None,
+) -> Any:
+    """Create a plan (201), return the existing one for the same name and content (200), or preview it."""
+    from starlette.concurrency import run_in_threadpool
+
+    await run_in_threadpool(require_some_dag, user, "POST", session)
+    spec = await _read_plan(request)
+
+    def work() -> JSONResponse:
+        require_dags(user, [spec.dag_id], "POST", session)
+        if preview:
+            found = planning.preview(spec, session, limit=limit)
+            require_dags(user, [d.dag_id for d in found.dags], "POST", session)
+            return JSONResponse(found.model_dump(mode="json"), status_code=200)
+        created = committed(
+            session,
+            lambda: creating.create(
+                spec,
+                session,
+                user=user.get_name(),
+                authorize=lambda dag_ids: require_dags(user, dag_ids, "POST", session),
+            ),
+        )
+        return JSONResponse(created.model_dump(mode="json"), status_code=201 if created.created else 200)
+
+    return await run_in_threadpool(work)
+
+
+@router.get("/plans", response_model=PlanList)
+def list_plans(
+    user: GetUserDep,
+    session: SessionDep,
+    dag_id: str | None = None,
+    state: PlanState | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> PlanList:
+    """Plans newest first, only those on DAGs the caller may read."""
+    require_some_dag(user, "GET", session)
+    readable = readable_dag_ids(user, "GET", session)
+    driver.keep_driving(session)
+    return queries.list_plans(
+        session,
+        dag_id=dag_id,
+        state=state,
+        limit=limit,
+        offset=offset,
+        dag_ids=sorted(readable) if readable is not None else None,
+    )
+
+
+@router.get("/plans/{plan}", response_model=PlanOut)
+def get_plan(user: GetUserDep, session: SessionDep, plan: str) -> PlanOut:
+    row = plan_for(user, plan, "GET", session)
+    driver.keep_driving(session)
+    return queries.plan_out(row, session)
+
+
+@router.get("/plans/{plan}/lots", response_model=LotList)
+def get_lots(
+    user: GetUserDep,
+    session: SessionDep,
+    plan: str,
+    state: LotState | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> LotList:
+    return queries.list_lots(
+        plan_for(user, plan, "GET", session), session, state=state, limit=limit, offset=offset
+    )
+
+
+@router.get("/plans/{plan}/lots/{index}", response_model=LotDetailOut)
+def get_lot(
+    user: GetUserDep, session: SessionDep, plan: str, index: Annotated[int, Path(ge=0, le=10_000_000)]
+) -> LotDetailOut:
+    return queries.lot_detail(plan_for(user, plan, "GET", session), index, session)

@@ -1,0 +1,91 @@
+"""Who may do what: Airflow's own auth manager decides, and rights are checked before anything is revealed.
+
+Reading a plan needs the right to read runs of every DAG it touches; creating, previewing or steering
+one needs the right to create runs of every DAG it touches. A plan the caller may not read and a
+plan that does not exist get the same 403, unless the caller may read every DAG (then 404).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from fastapi import HTTPException
+from sqlalchemy.orm import Session
+
+from airflow_backfill_provider.service import queries
+from airflow_backfill_provider.service.tables import PlanRow
+
+Method = Literal["GET", "POST"]
+VERB = {"GET": "read runs of", "POST": "create runs of"}
+
+
+def _auth_manager() -> Any:
+    from airflow.api_fastapi.app import get_auth_manager
+
+    return get_auth_manager()
+
+
+def _may(user: Any, dag_ids: Sequence[str] | None, method: Method, session: Session) -> bool:
+    """May ``user`` read (GET) or create (POST) runs of every DAG given (None: of every DAG there is)?"""
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
+    from airflow.models.dag import DagModel
+
+    if dag_ids is None:
+        return bool(
+            _auth_manager().is_authorized_dag(
+                method=method, access_entity=DagAccessEntity.RUN, details=DagDetails(id=None), user=user
+            )
+        )
+    ids = sorted(set(dag_ids))
+    teams = DagModel.get_dag_id_to_team_name_mapping(ids, session=session)
+    return bool(
+        _auth_manager().batch_is_authorized_dag(
+            [
+                {
+                    "method": method,
+                    "access_entity": DagAccessEntity.RUN,
+                    "details": DagDetails(id=d, team_name=teams.get(d)),
+                }
+                for d in ids
+            ],
+            user=user,
+        )
+    )
+
+
+def require_dags(user: Any, dag_ids: Sequence[str], method: Method, session: Session) -> None:
+    """403 unless the user may read (GET) or create (POST) runs of every DAG listed."""
+    if not _may(user, dag_ids, method, session):
+        raise HTTPException(
+            403, f"Forbidden: you may not {VERB[method]} DAG(s) {', '.join(sorted(set(dag_ids)))}"
+        )
+
+
+def readable_dag_ids(user: Any, method: Method, session: Session) -> set[str] | None:
+    """DAG ids the user may read (GET) or create runs of (POST); None when it may act on every DAG."""
+    if _may(user, None, method, session):
+        return None
+    return set(_auth_manager().get_authorized_dag_ids(user=user, method=method, session=session))
+
+
+def require_some_dag(user: Any, method: Method, session: Session) -> None:
+    """403 at once for a caller who may not read (GET) or create (POST) runs of any DAG at all."""
+    if readable_dag_ids(user, method, session) == set():
+        raise HTTPException(403, f"Forbidden: you may not {VERB[method]} any DAG")
+
+
+def plan_for(user: Any, ref: str, method: Method, session: Session) -> PlanRow:
+    """The plan, if the user may read (GET) or steer (POST) it.
+
+    A plan that does not exist and one the user may not see get the same 403; only a user who may act
+    on every DAG learns that a plan does not exist (404).
+    """
+    row = queries.find_plan(ref, session)
+    if row is not None and _may(user, queries.plan_dag_ids(row, session), method, session):
+        return row
+    if row is None and _may(user, None, method, session):
+        queries.get_plan(ref, session)  # raises the 404
+    raise HTTPException(
+        403, f"Forbidden: you may not {VERB[method]} backfill plan '{ref}', or it does not exist"
+    )

@@ -1,0 +1,369 @@
+"""The driver's pass: every active plan moves on, in one batched pass.
+
+Per pass: the lots in flight of every driven plan follow their runs (one query joins lots and
+runs); parked dry-run tasks that are ready end in success, and running lot runs leave their
+BackfillDagRun rows (see ``materialise.unlink_running``); each queued or running plan opens the gates
+of its next lots, from its cursor, up to its window; plans whose lots are all done end. A pass costs
+the lots in flight and the next window of each plan, never a whole plan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from airflow_backfill_provider import settings
+from airflow_backfill_provider.plan.dag import DagDescription
+from airflow_backfill_provider.plan.model import BackfillPlan
+from airflow_backfill_provider.plan.tasks import TaskPlan, select_tasks
+from airflow_backfill_provider.service import materialise
+from airflow_backfill_provider.service.dags import serialized_dag
+from airflow_backfill_provider.service.gates import Verdict, gate
+from airflow_backfill_provider.service.lots import now, set_state
+from airflow_backfill_provider.service.notify import start_notify_run
+from airflow_backfill_provider.service.tables import UTC, LotRow, PlanDagRow, PlanRow
+from airflow_backfill_provider.states import (
+    ACTIVE_LOTS,
+    UNSUCCESSFUL_LOTS,
+    LotState,
+    PlanState,
+)
+
+
+def spec_of(plan: PlanRow) -> BackfillPlan:
+    return BackfillPlan.model_validate(dict(plan.spec))
+
+
+@dataclass
+class _Dags:
+    """What one pass knows about the plans' DAGs, each read once."""
+
+    paused: set[str]
+    stale: set[str]
+    serialized: dict[str, Any] = field(default_factory=dict)
+    task_plans: dict[tuple[int, str], TaskPlan | str] = field(default_factory=dict)
+
+    def dag(self, dag_id: str, session: Session) -> Any:
+        if dag_id not in self.serialized:
+            self.serialized[dag_id] = serialized_dag(dag_id, session)
+        return self.serialized[dag_id]
+
+
+def _read_dags(dag_ids: set[str], session: Session) -> _Dags:
+    from airflow.models.dag import DagModel
+
+    rows = session.execute(
+        select(DagModel.dag_id, DagModel.is_paused, DagModel.is_stale).where(DagModel.dag_id.in_(dag_ids))
+    ).all()
+    known = {r.dag_id for r in rows}
+    return _Dags(
+        paused={r.dag_id for r in rows if r.is_paused},
+        stale={r.dag_id for r in rows if r.is_stale} | (dag_ids - known),
+    )
+
+
+def advance(plans: Sequence[PlanRow], session: Session) -> None:
+    """One step of each plan (their rows locked by the caller); safe to repeat any number of times."""
+    if not plans:
+        return
+    plan_dags: dict[int, dict[str, PlanDagRow]] = defaultdict(dict)
+    for row in session.scalars(select(PlanDagRow).where(PlanDagRow.plan_id.in_([p.id for p in plans]))):
+        plan_dags[row.plan_id][row.dag_id] = row
+    dags = _read_dags({d for by_dag in plan_dags.values() for d in by_dag}, session)
+    in_flight = _follow_runs(plans, plan_dags, dags, session)
+    session.flush()  # Airflow's sessions do not autoflush: the gates below must see these states
+    for plan in plans:
+        spec = spec_of(plan)
+        if plan.state in (PlanState.QUEUED, PlanState.RUNNING):
+            _open_gates(plan, spec, plan_dags[plan.id], in_flight[plan.id], dags, session)
+        _settle(plan, in_flight[plan.id], session)
+    session.flush()
+
+
+def _follow_runs(
+    plans: Sequence[PlanRow],
+    plan_dags: dict[int, dict[str, PlanDagRow]],
+    dags: _Dags,
+    session: Session,
+) -> dict[int, dict[str, int]]:
+    """Lots follow their runs; returns the lots in flight per plan and DAG."""
+    from airflow.models.dagrun import DagRun
+
+    by_id = {p.id: p for p in plans}
+    in_flight: dict[int, dict[str, int]] = {p.id: defaultdict(int) for p in plans}
+    rows = session.execute(
+        select(
+            LotRow,
+            DagRun.id,
+            DagRun.state,
+            DagRun.run_after,
+            DagRun.logical_date,
+            DagRun.start_date,
+            DagRun.end_date,
+        )
+        .outerjoin(DagRun, and_(DagRun.dag_id == LotRow.dag_id, DagRun.run_id == LotRow.run_id))
+        .where(
+            LotRow.plan_id.in_(list(by_id)),
+            LotRow.state.in_(ordered_active()),
+            LotRow.run_id.is_not(None),
+        )
+    ).all()
+    current = now()
+    flips: list[tuple[str, str]] = []
+    running: dict[int, list[int]] = defaultdict(list)
+    for lot, run_pk, run_state, run_after, logical_date, start_date, end_date in rows:
+        plan = by_id[lot.plan_id]
+        plan_dag = plan_dags[plan.id].get(lot.dag_id)
+        if run_pk is None:
+            set_state(lot, LotState.FAILED, f"its run {lot.run_id} was deleted")
+            continue
+        lot.start_date, lot.end_date = start_date, end_date
+        state, reason, at = _lot_state_of_run(
+            plan, lot, str(run_state), run_after, logical_date, dags, current
+        )
+        # the first lot of a DAG with depends_on_past keeps Airflow's first-run-of-a-backfill exemption
+        first_past = plan_dag is not None and plan_dag.past_dependent and lot.ordinal == 1
+        if state == LotState.RUNNING and plan_dag is not None and not first_past:
+            running[plan_dag.backfill_id].append(run_pk)
+        if state not in (LotState.SUCCESS, LotState.FAILED):
+            in_flight[plan.id][lot.dag_id] += 1
+            flips.append((lot.dag_id, str(lot.run_id)))
+        set_state(
+            lot, state, reason, at or (end_date if state in (LotState.SUCCESS, LotState.FAILED) else None)
+        )
+    materialise.flip_parked(flips, session)
+    for backfill_id, run_ids in running.items():
+        materialise.unlink_running(run_ids, [backfill_id], session)
+    return in_flight
+
+
+def ordered_active() -> list[str]:
+    return [s.value for s in LotState if s in ACTIVE_LOTS]
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _lot_state_of_run(
+    plan: PlanRow,
+    lot: LotRow,
+    run_state: str,
+    run_after: dt.datetime | None,
+    logical_date: dt.datetime | None,
+    dags: _Dags,
+    current: dt.datetime,
+) -> tuple[LotState, str | None, dt.datetime | None]:
+    """The lot's state from its run, and for a queued run the gate that really holds it."""
+    if run_state in ("success", "failed"):
+        return LotState(run_state), None, None
+    if run_state == "running":
+        return LotState.RUNNING, None, None
+    if lot.dag_id in dags.stale:
+        return LotState.WAITING, f"DAG '{lot.dag_id}' is not in Airflow's DAG files any more", None
+    if lot.dag_id in dags.paused:
+        return LotState.WAITING, f"DAG '{lot.dag_id}' is paused: unpause it to run this lot", None
+    after, logical = _aware(run_after), _aware(logical_date)
+    if after is not None and after > current:
+        why = (
+            "its data time ends then (run_future: wait)"
+            if after == lot.end
+            else "the plan set it to start then"
+        )
+        return LotState.WAITING, f"waits until {after.isoformat()}: {why}", None
+    if logical is not None and logical > current:
+        return (
+            LotState.WAITING,
+            f"waits until {logical.isoformat()}: Airflow's scheduler starts no run before its logical date",
+            None,
+        )
+    if plan.state == PlanState.PAUSED:
+        return LotState.PENDING, "the plan is paused", None
+    return LotState.PENDING, None, None
+
+
+def _task_plan(plan: PlanRow, spec: BackfillPlan, dag_id: str, dag: Any, dags: _Dags) -> TaskPlan | str:
+    """The plan's task selection applied to the DAG as it is now (new and removed tasks included)."""
+    key = (plan.id, dag_id)
+    if key not in dags.task_plans:
+        description = DagDescription.from_serialized(dag)
+        if dag_id != spec.dag_id:
+            dags.task_plans[key] = TaskPlan(frozenset(description.tasks), frozenset())
+        else:
+            try:
+                dags.task_plans[key] = select_tasks(spec.tasks, description)
+            except Exception as exc:
+                dags.task_plans[key] = f"the plan's task selection no longer fits DAG '{dag_id}': {exc}"
+    return dags.task_plans[key]
+
+
+def _open_gates(
+    plan: PlanRow,
+    spec: BackfillPlan,
+    plan_dags: dict[str, PlanDagRow],
+    in_flight: dict[str, int],
+    dags: _Dags,
+    session: Session,
+) -> None:
+    """Give the next lots whose gates are open a run, up to the window of each DAG; move the cursor."""
+    window = spec.parallelism + settings.lookahead()
+    budget = {dag_id: window - in_flight.get(dag_id, 0) for dag_id in plan_dags}
+    if plan.cursor >= plan.total_lots or all(b <= 0 for b in budget.values()):
+        return
+    reach = window * len(plan_dags) * 4
+    candidates = list(
+        session.scalars(
+            select(LotRow)
+            .where(
+                LotRow.plan_id == plan.id,
+                LotRow.idx >= plan.cursor,
+                LotRow.run_id.is_(None),
+                LotRow.state.in_((LotState.PENDING.value, LotState.WAITING.value)),
+            )
+            .order_by(LotRow.idx)
+            .limit(reach)
+        )
+    )
+    stopped: set[str] = set()
+    for lot in candidates:
+        dag_id = lot.dag_id
+        plan_dag = plan_dags.get(dag_id)
+        if plan_dag is None or dag_id in stopped or budget[dag_id] <= 0:
+            continue
+        verdict, reason = gate(plan, spec, plan_dag, lot, len(plan_dags), session)
+        if verdict == Verdict.GO:
+            state, reason = _give_run(plan, spec, plan_dag, lot, dags, session)
+        else:
+            state = LotState.BLOCKED if verdict == Verdict.BLOCKED else LotState.WAITING
+        set_state(lot, state, reason)
+        if lot.run_id is not None:
+            budget[dag_id] -= 1
+            in_flight[dag_id] = in_flight.get(dag_id, 0) + 1
+        if (lot.run_id is not None and plan_dag.self_dependency) or (
+            state == LotState.WAITING and (spec.order != "none" or plan_dag.self_dependency)
+        ):
+            stopped.add(dag_id)
+        session.flush()  # the next lot's gate may look at this one (self-dependency, parents)
+    undecided = [lot.idx for lot in candidates if lot.run_id is None and lot.state in ACTIVE_LOTS]
+    if undecided:
+        plan.cursor = min(undecided)
+    elif len(candidates) < reach:
+        plan.cursor = plan.total_lots
+    elif candidates:
+        plan.cursor = candidates[-1].idx + 1
+
+
+def _give_run(
+    plan: PlanRow, spec: BackfillPlan, plan_dag: PlanDagRow, lot: LotRow, dags: _Dags, session: Session
+) -> tuple[LotState, str | None]:
+    """Give the lot its run, new or adopted (then it is pending), or say why not (waiting, skipped, failed).
+
+    Whatever fails here fails this lot alone, with the reason: the rest of the pass goes on.
+    """
+    if lot.dag_id in dags.stale:
+        return LotState.FAILED, f"DAG '{lot.dag_id}' is not in Airflow's DAG files any more"
+    dag = dags.dag(lot.dag_id, session)
+    if dag is None:
+        return LotState.FAILED, f"DAG '{lot.dag_id}' is gone from Airflow"
+    task_plan = _task_plan(plan, spec, lot.dag_id, dag, dags)
+    if isinstance(task_plan, str):
+        return LotState.FAILED, task_plan
+    try:
+        with session.begin_nested():
+            return _materialise(plan, spec, plan_dag, lot, dag, task_plan, session)
+    except (OperationalError, IntegrityError):
+        raise  # the database was busy or a concurrent writer won a race: the next pass tries again
+    except Exception as exc:  # the DAG's own checks (params, run id pattern, ...) refused the run
+        lot.run_id = lot.logical_date = None
+        return LotState.FAILED, f"Airflow refused to create its run: {type(exc).__name__}: {exc}"
+
+
+def _materialise(
+    plan: PlanRow,
+    spec: BackfillPlan,
+    plan_dag: PlanDagRow,
+    lot: LotRow,
+    dag: Any,
+    task_plan: TaskPlan,
+    session: Session,
+) -> tuple[LotState, str | None]:
+    run_id = materialise.run_id_for(plan.name, lot.start)
+    existing = materialise.existing_runs(lot, session)
+    mine = next((r for r in existing if r.run_id == run_id), None)
+    if mine is not None:  # created by an earlier pass that did not record it: take it up again
+        lot.run_id, lot.logical_date = mine.run_id, mine.logical_date
+        return LotState.PENDING, None
+    if existing:
+        other = existing[0]
+        if other.state in ("queued", "running"):
+            return LotState.WAITING, f"waits for run '{other.run_id}' of this interval, in flight elsewhere"
+        redo = spec.reprocess == "all" or (spec.reprocess == "failed" and other.state == "failed")
+        if not redo:
+            return (
+                LotState.SKIPPED,
+                f"run '{other.run_id}' already {other.state} (reprocess: {spec.reprocess})",
+            )
+        run = materialise.adopt_run(dag, other, plan, spec, plan_dag, lot, task_plan.dry_run, session)
+    else:
+        run = materialise.create_run(dag, plan, spec, plan_dag, lot, task_plan.dry_run, session)
+    materialise.prepare_task_instances(
+        run,
+        dag,
+        dry_run=task_plan.dry_run,
+        note=f"dry run: skipped by backfill plan {plan.name}",
+        pool=spec.pool,
+        priority_weight=spec.priority_weight,
+        session=session,
+    )
+    lot.run_id, lot.logical_date = run.run_id, run.logical_date
+    return LotState.PENDING, None
+
+
+def _settle(plan: PlanRow, in_flight: dict[str, int], session: Session) -> None:
+    """The plan starts once a lot has a run or an outcome, and ends once every lot has an outcome."""
+    started = plan.cursor > 0 or any(in_flight.values())
+    if started and plan.started_at is None:
+        plan.started_at = now()
+    if plan.state == PlanState.QUEUED and plan.started_at is not None:
+        plan.state = PlanState.RUNNING.value
+    if plan.state == PlanState.PAUSED or plan.cursor < plan.total_lots or any(in_flight.values()):
+        return
+    bad = session.scalar(
+        select(
+            exists().where(LotRow.plan_id == plan.id, LotRow.state.in_([s.value for s in UNSUCCESSFUL_LOTS]))
+        )
+    )
+    finish(plan, PlanState.FAILED if bad else PlanState.SUCCESS, session)
+
+
+def finish(plan: PlanRow, state: PlanState, session: Session) -> None:
+    """The plan has ended: its Backfill rows are completed and its notifiers called."""
+    from airflow_backfill_provider.service.queries import counts
+
+    plan.state = state.value
+    plan.ended_at = now()
+    update_backfills(plan, session, completed_at=plan.ended_at)
+    session.flush()
+    start_notify_run(plan.name, plan.spec, state.value, counts([plan.id], session)[plan.id], session)
+
+
+def update_backfills(plan: PlanRow, session: Session, **values: Any) -> None:
+    """Set ``values`` on the Airflow Backfill rows of the plan's DAGs (pause, completion)."""
+    from airflow.models.backfill import Backfill
+
+    ids = select(PlanDagRow.backfill_id).where(PlanDagRow.plan_id == plan.id).scalar_subquery()
+    session.execute(
+        update(Backfill)
+        .where(Backfill.id.in_(ids))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,156 @@
+"""Creating a plan: its rows, its Airflow Backfill rows and its first window of lot runs, in one transaction.
+
+The same plan submitted again (same name and content) returns the existing plan; other content
+under a taken name is a conflict. The caller's rights are checked on every DAG the plan touches
+(known only once planned, with ``downstream_dags``) before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from airflow_backfill_provider.exceptions import ConflictError, FieldError
+from airflow_backfill_provider.plan.model import BackfillPlan
+from airflow_backfill_provider.plan.planner import PlannedBackfill
+from airflow_backfill_provider.service import advance, driver
+from airflow_backfill_provider.service.dags import dag_graph
+from airflow_backfill_provider.service.datamodels import CreatedOut, PlanOut
+from airflow_backfill_provider.service.gates import OUTSIDE
+from airflow_backfill_provider.service.lots import now
+from airflow_backfill_provider.service.materialise import ensure_parked_pool
+from airflow_backfill_provider.service.planning import plan_lots
+from airflow_backfill_provider.service.queries import plan_dag_ids, plan_out
+from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow
+from airflow_backfill_provider.states import LotState, PlanState
+
+Authorize = Callable[[Sequence[str]], None]
+"""raises unless the caller may create runs of every DAG id given (the REST API's auth check)"""
+
+INSERT_CHUNK = 10_000
+"""lot rows per INSERT statement"""
+
+
+def create(
+    spec: BackfillPlan, session: Session, *, user: str | None, authorize: Authorize | None = None
+) -> CreatedOut:
+    """Create the plan, or return the existing one for the same name and content (409 for other content)."""
+    name = spec.name or spec.default_name()
+    existing = session.scalar(select(PlanRow).where(PlanRow.name == name))
+    if existing is not None:
+        if authorize is not None:
+            authorize(plan_dag_ids(existing, session))
+        return CreatedOut(plan=_same_or_conflict(existing, spec, session), created=False)
+    planned = plan_lots(spec, session)
+    if authorize is not None:
+        authorize(list(planned.dags))
+    try:
+        with session.begin_nested():
+            row = _insert_plan(spec, name, planned, user, session)
+    except IntegrityError:
+        # a concurrent submission of the same name won the race: answer as for a resubmission
+        session.rollback()
+        existing = session.scalar(select(PlanRow).where(PlanRow.name == name))
+        if existing is None:
+            raise
+        return CreatedOut(plan=_same_or_conflict(existing, spec, session), created=False)
+    if not spec.paused:
+        advance.advance([row], session)
+        driver.ensure_driver(session)
+    session.flush()
+    return CreatedOut(plan=plan_out(row, session), created=True)
+
+
+def _same_or_conflict(existing: PlanRow, spec: BackfillPlan, session: Session) -> PlanOut:
+    if existing.content_hash != spec.content_hash():
+        raise ConflictError(
+            f"a plan named '{existing.name}' already exists with other content: choose another name, "
+            "or resubmit the same content to get the existing plan",
+            [FieldError("name", "taken by a plan with other content")],
+        )
+    return plan_out(existing, session)
+
+
+def _insert_plan(
+    spec: BackfillPlan, name: str, planned: PlannedBackfill, user: str | None, session: Session
+) -> PlanRow:
+    from airflow.models.backfill import Backfill, ReprocessBehavior
+
+    created = now()
+    row = PlanRow(
+        name=name,
+        dag_id=spec.dag_id,
+        content_hash=spec.content_hash(),
+        spec={**spec.to_dict(), "name": name},
+        timezone=planned.timezone,
+        state=(PlanState.PAUSED if spec.paused else PlanState.QUEUED).value,
+        total_lots=len(planned.lots),
+        warnings=planned.warnings,
+        created_at=created,
+        created_by=user,
+        cursor=0,
+    )
+    session.add(row)
+    session.flush()
+    ensure_parked_pool(session)
+    reprocess = {
+        "none": ReprocessBehavior.NONE,
+        "failed": ReprocessBehavior.FAILED,
+        "all": ReprocessBehavior.COMPLETED,
+    }
+    _, upstream = dag_graph(session) if spec.parent_check == "all" else ({}, {})
+    bounds: dict[str, tuple[dt.datetime, dt.datetime]] = {}
+    for lot in planned.lots:
+        lo, hi = bounds.get(lot.dag_id, (lot.start, lot.end))
+        bounds[lot.dag_id] = (min(lo, lot.start), max(hi, lot.end))
+    for dag_id, planned_dag in planned.dags.items():
+        backfill = Backfill(
+            dag_id=dag_id,
+            from_date=bounds[dag_id][0],
+            to_date=bounds[dag_id][1],
+            dag_run_conf=spec.conf,
+            is_paused=spec.paused,
+            reprocess_behavior=reprocess[spec.reprocess],
+            max_active_runs=spec.parallelism,
+            triggering_user_name=user,
+        )
+        session.add(backfill)
+        session.flush()
+        outside = (
+            sorted(set(upstream.get(dag_id, ())) - set(planned.dags)) if spec.parent_check == "all" else []
+        )
+        session.add(
+            PlanDagRow(
+                plan_id=row.id,
+                dag_id=dag_id,
+                backfill_id=backfill.id,
+                run_tasks=sorted(planned_dag.tasks.run),
+                dry_run_tasks=sorted(planned_dag.tasks.dry_run),
+                self_dependency=planned_dag.self_dependency,
+                parents=[*planned_dag.parents, *(f"{OUTSIDE}{d}" for d in outside)],
+                past_dependent=planned_dag.past_dependent,
+            )
+        )
+    ordinals: dict[str, int] = {}
+    rows = []
+    for lot in planned.lots:
+        ordinals[lot.dag_id] = ordinals.get(lot.dag_id, 0) + 1
+        rows.append(
+            {
+                "plan_id": row.id,
+                "idx": lot.index,
+                "dag_id": lot.dag_id,
+                "start": lot.start,
+                "end": lot.end,
+                "ordinal": ordinals[lot.dag_id],
+                "state": LotState.PENDING.value,
+                "timeline": [],
+            }
+        )
+    for first in range(0, len(rows), INSERT_CHUNK):
+        session.execute(insert(LotRow), rows[first : first + INSERT_CHUNK])
+    return row

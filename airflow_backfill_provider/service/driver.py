@@ -1,0 +1,183 @@
+"""The one plan driver: a run of the controller DAG whose ``drive`` task waits on a trigger.
+
+Every ``driver_poll_interval`` seconds the trigger calls the service's driver endpoint, which
+advances every active plan in one pass (``advance.py``). The service starts the driver itself,
+writing the run, the deferred task instance and the trigger row in one transaction, so no worker
+is ever involved and the driver starts within a second. Its token is random, lives only in the
+trigger's kwargs (which Airflow encrypts) and is stored here as a hash; it lets the driver do one
+thing: advance the plans. When no plan is left to drive, the driver retires under the same lock as
+``ensure_driver``, so a plan created meanwhile always finds a driver.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from airflow_backfill_provider.exceptions import BackfillError
+from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID
+from airflow_backfill_provider.service.dags import serialized_dag
+from airflow_backfill_provider.service.datamodels import DriverPassOut
+from airflow_backfill_provider.service.lots import now
+from airflow_backfill_provider.service.tables import DriverRow
+
+DRIVER_ID = 1
+TRIGGER_CLASSPATH = "airflow_backfill_provider.engine.trigger.PlanDriverTrigger"
+
+
+class DriverTokenError(BackfillError):
+    code = "forbidden"
+    status_code = 403
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def lock_driver(session: Session) -> DriverRow:
+    """The driver's row, locked (created on first use)."""
+    query = select(DriverRow).where(DriverRow.id == DRIVER_ID)
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(DriverRow).where(DriverRow.id == DRIVER_ID).values(updated_at=DriverRow.updated_at)
+        )
+    row = session.scalars(query.with_for_update().execution_options(populate_existing=True)).one_or_none()
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            session.add(DriverRow(id=DRIVER_ID))
+    except IntegrityError:
+        pass  # created by a concurrent call
+    return session.scalars(query.with_for_update().execution_options(populate_existing=True)).one()
+
+
+def check_token(token: str | None, session: Session) -> DriverRow:
+    """The locked driver row, if ``token`` is the current driver's; 403 otherwise (a retired driver's)."""
+    row = lock_driver(session)
+    if not token or not row.token_hash or not hmac.compare_digest(_hash(token), row.token_hash):
+        raise DriverTokenError("this token does not belong to the current plan driver")
+    return row
+
+
+def retire(row: DriverRow) -> None:
+    row.run_id = None
+    row.token_hash = None
+    row.updated_at = now()
+
+
+def ensure_driver(session: Session) -> str | None:
+    """Start the driver unless it runs; returns its run id (None while the controller DAG is not parsed)."""
+    row = lock_driver(session)
+    if row.run_id and _alive(row.run_id, session):
+        return row.run_id
+    controller = serialized_dag(CONTROLLER_DAG_ID, session)
+    if controller is None:
+        return None
+    token = secrets.token_urlsafe(32)
+    row.run_id = _start(controller, token, session)
+    row.token_hash = _hash(token)
+    row.updated_at = now()
+    session.flush()
+    return row.run_id
+
+
+def _alive(run_id: str, session: Session) -> bool:
+    """The driver run's ``drive`` task is still deferred on its trigger (or about to resume)."""
+    from airflow.models.taskinstance import TaskInstance as TI
+
+    state = session.scalar(
+        select(TI.state).where(TI.dag_id == CONTROLLER_DAG_ID, TI.run_id == run_id, TI.task_id == "drive")
+    )
+    return state in ("deferred", "scheduled", "queued", "running")
+
+
+def _start(controller: Any, token: str, session: Session) -> str:
+    """A controller run with ``drive`` deferred on a new trigger and ``notify`` skipped."""
+    from airflow.models.trigger import Trigger
+    from airflow.utils.state import DagRunState, TaskInstanceState
+    from airflow.utils.types import DagRunTriggeredByType, DagRunType
+
+    from airflow_backfill_provider import settings
+
+    started = now()
+    run_id = f"driver__{started:%Y%m%dT%H%M%S%f}"
+    run = controller.create_dagrun(
+        run_id=run_id,
+        logical_date=None,
+        data_interval=None,
+        run_after=started,
+        conf={},
+        run_type=DagRunType.MANUAL,
+        triggered_by=DagRunTriggeredByType.REST_API,
+        triggering_user_name=None,
+        state=DagRunState.RUNNING,
+        note="drives every active backfill plan until none is left",
+        session=session,
+    )
+    trigger = Trigger(
+        classpath=TRIGGER_CLASSPATH,
+        kwargs={"token": token, "poll_interval": settings.driver_poll_interval()},
+    )
+    session.add(trigger)
+    session.flush()
+    for ti in run.get_task_instances(session=session):
+        if ti.task_id == "drive":
+            ti.state = TaskInstanceState.DEFERRED
+            ti.trigger_id = trigger.id
+            ti.next_method = "execute_complete"
+            ti.next_kwargs = {}
+            ti.start_date = started
+            ti.try_number = 1
+        else:
+            ti.state = TaskInstanceState.SKIPPED
+            ti.start_date = ti.end_date = started
+        session.merge(ti)
+    session.flush()
+    return run_id
+
+
+def drive(token: str | None, session: Session) -> DriverPassOut:
+    """The driver's call: one pass over every plan it drives, or retire when there is none left.
+
+    Plans being steered right now (their row locked) are left for the next pass.
+    """
+    from airflow_backfill_provider.service.advance import advance
+    from airflow_backfill_provider.service.locking import lock_rows
+    from airflow_backfill_provider.service.tables import PlanRow
+    from airflow_backfill_provider.states import DRIVEN_PLANS
+
+    row = check_token(token, session)
+    driven = [s.value for s in DRIVEN_PLANS]
+    plans = lock_rows(
+        select(PlanRow).where(PlanRow.state.in_(driven)).order_by(PlanRow.id), session, skip_locked=True
+    )
+    advance(plans, session)
+    left = session.scalar(select(func.count()).select_from(PlanRow).where(PlanRow.state.in_(driven))) or 0
+    if not left:
+        retire(row)
+    session.flush()
+    return DriverPassOut(plans=left, retire=not left)
+
+
+def keep_driving(session: Session) -> None:
+    """Start the driver if plans need one and it is gone (after an upgrade, or a run failed by hand).
+
+    Reads call this: one small query when all is well, so plans never wait for the next write.
+    """
+    from airflow_backfill_provider.service.tables import PlanRow
+    from airflow_backfill_provider.states import DRIVEN_PLANS
+
+    row = session.get(DriverRow, DRIVER_ID)
+    if row is not None and row.run_id and _alive(row.run_id, session):
+        return
+    if session.scalar(
+        select(func.count()).select_from(PlanRow).where(PlanRow.state.in_([s.value for s in DRIVEN_PLANS]))
+    ):
+        ensure_driver(session)

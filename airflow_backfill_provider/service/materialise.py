@@ -1,0 +1,303 @@
+"""Lots into DagRuns: the only code that writes Airflow's run and task-instance rows for a lot.
+
+A lot's run is an ordinary BACKFILL_JOB run tied to the plan's Airflow ``Backfill`` row for its DAG,
+so Airflow's scheduler itself admits the runs in plan order (``BackfillDagRun.sort_ordinal``), never
+more than ``parallelism`` at once (``Backfill.max_active_runs``), and holds them while the plan is
+paused (``Backfill.is_paused``).
+
+Dry-run tasks end in success without running. One whose upstream tasks are all dry-run too (or
+that has none) is set to success when the run is created; any other is *parked* in the 0-slot pool
+``PARKED_POOL``, so Airflow's own trigger rules decide when it becomes ready (or upstream_failed),
+the scheduler never queues it, and ``flip_parked`` turns it to success once it is ready. Where a task
+runs anyway (cleared from the UI, a mapped task's expansion), the provider's policy makes it a no-op
+on the worker: the run's conf lists its dry-run tasks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from airflow_backfill_provider import signing
+from airflow_backfill_provider.plan.model import BackfillPlan
+from airflow_backfill_provider.reserved import (
+    PARKED_POOL,
+    PARKED_POOL_DESCRIPTION,
+    PLAN_CONF_KEY,
+    RUN_ID_PREFIX,
+)
+from airflow_backfill_provider.service.lots import now
+from airflow_backfill_provider.service.tables import UTC, LotRow, PlanDagRow, PlanRow
+
+
+def ensure_parked_pool(session: Session) -> None:
+    from airflow.models.pool import Pool
+
+    if session.scalar(select(Pool.pool).where(Pool.pool == PARKED_POOL)) is None:
+        session.add(
+            Pool(pool=PARKED_POOL, slots=0, description=PARKED_POOL_DESCRIPTION, include_deferred=False)
+        )
+        session.flush()
+
+
+def run_id_for(plan_name: str, start: dt.datetime) -> str:
+    """Deterministic: the same plan and lot always give the same run id."""
+    return f"{RUN_ID_PREFIX}{plan_name}__{start.astimezone(UTC):%Y%m%dT%H%M%S}"
+
+
+def lot_conf(
+    spec: BackfillPlan, plan_name: str, dag_id: str, run_id: str, dry_run: Collection[str]
+) -> dict[str, Any]:
+    """The lot run's conf: the plan's, plus (signed) the plan's dry-run tasks and ``task_params``."""
+    task_params = spec.task_params if dag_id == spec.dag_id else {}
+    if not task_params and not dry_run:
+        return dict(spec.conf)
+    content = {"plan": plan_name, "dry_run": sorted(dry_run), "task_params": task_params}
+    return {**spec.conf, PLAN_CONF_KEY: {**content, "signature": signing.sign(dag_id, run_id, content)}}
+
+
+def run_after_for(spec: BackfillPlan, lot: LotRow) -> dt.datetime:
+    """``wait``: when the data time has ended. ``now``: at once, but never before the interval starts,
+    because Airflow's scheduler runs no logical date that is in the future."""
+    if spec.run_future == "wait":
+        return lot.end
+    return min(lot.end, max(lot.start, now()))
+
+
+def free_logical_date(dag_id: str, start: dt.datetime, session: Session) -> dt.datetime:
+    """The lot's start, moved on by microseconds while another run holds that logical date.
+
+    Airflow keeps one run per (DAG, logical date). A lot whose start is taken by a run of another
+    interval (a month lot over a daily DAG's history) still gets its own run; ``ds`` and the data
+    interval are unchanged, only ``logical_date`` shows the microseconds.
+    """
+    taken = {_utc(r.logical_date) for r in _runs_near(dag_id, start, session)}
+    candidate = start
+    while candidate in taken:
+        candidate += dt.timedelta(microseconds=1)
+    return candidate
+
+
+def _runs_near(dag_id: str, start: dt.datetime, session: Session) -> list[Any]:
+    """Runs whose logical date is ``start`` or up to a millisecond later: the DagRun unique index finds them."""
+    from airflow.models.dagrun import DagRun
+
+    return list(
+        session.scalars(
+            select(DagRun).where(
+                DagRun.dag_id == dag_id,
+                DagRun.logical_date >= start,
+                DagRun.logical_date < start + dt.timedelta(milliseconds=1),
+            )
+        )
+    )
+
+
+def existing_runs(lot: LotRow, session: Session) -> list[Any]:
+    """Runs of the lot's DAG with exactly the lot's data interval, newest first.
+
+    Found through the (dag_id, logical_date) index: a run of an interval has that interval's start as
+    logical date (or, when another run held it, a few microseconds more), never a full scan.
+    """
+    found = [
+        r
+        for r in _runs_near(lot.dag_id, lot.start, session)
+        if r.data_interval_start is not None
+        and _utc(r.data_interval_start) == lot.start
+        and _utc(r.data_interval_end) == lot.end
+    ]
+    return sorted(found, key=lambda r: r.id, reverse=True)
+
+
+def presettable(tasks: Mapping[str, Collection[str]], dry_run: Collection[str]) -> set[str]:
+    """Dry-run tasks that can be success up front: every upstream task is presettable too (or none)."""
+    done: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for task_id in dry_run:
+            if task_id not in done and all(u in done for u in tasks.get(task_id, ())):
+                done.add(task_id)
+                changed = True
+    return done
+
+
+def prepare_task_instances(
+    run: Any,
+    dag: Any,
+    *,
+    dry_run: Collection[str],
+    note: str,
+    pool: str | None,
+    priority_weight: int | None,
+    session: Session,
+) -> None:
+    """Dry-run tasks: success now or parked; the tasks that run: the plan's pool and priority."""
+    graph = {t.task_id: set(t.upstream_task_ids) for t in dag.tasks}
+    early = presettable(graph, dry_run)
+    started = now()
+    for ti in run.get_task_instances(session=session):
+        if ti.task_id in dry_run:
+            ti.note = note
+            if ti.task_id in early:
+                ti.state = "success"
+                ti.start_date = ti.end_date = started
+                ti.duration = 0
+            else:
+                ti.pool = PARKED_POOL
+        else:
+            if pool is not None:
+                ti.pool = pool
+            if priority_weight is not None:
+                ti.priority_weight = priority_weight
+        session.merge(ti)
+
+
+def flip_parked(dag_run_ids: Iterable[tuple[str, str]], session: Session) -> None:
+    """Parked dry-run tasks that Airflow found ready (state scheduled) end in success now."""
+    from airflow.models.taskinstance import TaskInstance as TI
+
+    pairs = list(dag_run_ids)
+    if not pairs:
+        return
+    stamp = now()
+    session.execute(
+        update(TI)
+        .where(
+            TI.pool == PARKED_POOL,
+            TI.state == "scheduled",
+            tuple_(TI.dag_id, TI.run_id).in_(pairs),
+        )
+        .values(state="success", start_date=stamp, end_date=stamp, duration=0, try_number=0)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def unlink_running(run_ids: Collection[int], backfill_ids: Collection[int], session: Session) -> None:
+    """Running lot runs leave their BackfillDagRun row, so the scheduler examines them like any run.
+
+    Airflow 3.3's scheduler examines 20 running runs per loop and puts every run that has a
+    BackfillDagRun row after all runs that have none (apache/airflow#58554): beside 20 long runs of
+    other DAGs, a backfill run is never examined again. The row matters only while the run is queued
+    (plan order, ``parallelism``, pause); ``parallelism`` keeps counting running runs by their
+    ``backfill_id``, which stays. This is the upstream fix (apache/airflow#72730) done from outside.
+    """
+    from airflow.models.backfill import BackfillDagRun
+
+    if run_ids:
+        session.execute(
+            delete(BackfillDagRun)
+            .where(
+                BackfillDagRun.dag_run_id.in_(list(run_ids)),
+                BackfillDagRun.backfill_id.in_(list(backfill_ids)),
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+def create_run(
+    dag: Any,
+    plan: PlanRow,
+    spec: BackfillPlan,
+    plan_dag: PlanDagRow,
+    lot: LotRow,
+    dry_run: Collection[str],
+    session: Session,
+) -> Any:
+    """A new QUEUED backfill run for the lot, with its BackfillDagRun row (plan order)."""
+    from airflow.models.backfill import BackfillDagRun
+    from airflow.utils.state import DagRunState
+    from airflow.utils.types import DagRunTriggeredByType, DagRunType
+
+    run_id = run_id_for(plan.name, lot.start)
+    logical_date = free_logical_date(dag.dag_id, lot.start, session)
+    run = dag.create_dagrun(
+        run_id=run_id,
+        logical_date=logical_date,
+        data_interval=(lot.start, lot.end),
+        run_after=run_after_for(spec, lot),
+        conf=lot_conf(spec, plan.name, lot.dag_id, run_id, dry_run),
+        run_type=DagRunType.BACKFILL_JOB,
+        triggered_by=DagRunTriggeredByType.BACKFILL,
+        triggering_user_name=plan.created_by,
+        state=DagRunState.QUEUED,
+        backfill_id=plan_dag.backfill_id,
+        note=f"backfill plan {plan.name}, lot {lot.idx}",
+        session=session,
+    )
+    session.add(
+        BackfillDagRun(
+            backfill_id=plan_dag.backfill_id,
+            dag_run_id=run.id,
+            logical_date=logical_date,
+            sort_ordinal=_ordinal(lot),
+        )
+    )
+    return run
+
+
+def adopt_run(
+    dag: Any,
+    run: Any,
+    plan: PlanRow,
+    spec: BackfillPlan,
+    plan_dag: PlanDagRow,
+    lot: LotRow,
+    dry_run: Collection[str],
+    session: Session,
+) -> Any:
+    """Re-run an existing run of the lot's interval (``reprocess``, ``retry``) under this plan.
+
+    As Airflow's native backfill does, the run keeps its id and logical date and is cleared to
+    QUEUED; it then takes everything from this plan, whoever made it before: its Backfill row and
+    place in plan order, ``run_after`` (``run_future``), conf, and (in ``prepare_task_instances``)
+    dry-run tasks, pool and priority.
+    """
+    from airflow.models.backfill import BackfillDagRun
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.state import DagRunState
+    from airflow.utils.types import DagRunTriggeredByType, DagRunType
+
+    session.flush()  # Airflow's clear expires the session: unflushed changes would be lost
+    dag.clear(run_id=run.run_id, dag_run_state=DagRunState.QUEUED, session=session, dry_run=False)
+    session.execute(
+        update(DagRun)
+        .where(DagRun.id == run.id)
+        .values(
+            backfill_id=plan_dag.backfill_id,
+            run_type=DagRunType.BACKFILL_JOB,
+            triggered_by=DagRunTriggeredByType.BACKFILL,
+            conf=lot_conf(spec, plan.name, lot.dag_id, run.run_id, dry_run),
+            run_after=run_after_for(spec, lot),
+            state=DagRunState.QUEUED,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        delete(BackfillDagRun)
+        .where(BackfillDagRun.dag_run_id == run.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(
+        BackfillDagRun(
+            backfill_id=plan_dag.backfill_id,
+            dag_run_id=run.id,
+            logical_date=run.logical_date,
+            sort_ordinal=_ordinal(lot),
+        )
+    )
+    session.flush()
+    session.expire(run)
+    return session.get(DagRun, run.id)
+
+
+def _ordinal(lot: LotRow) -> int:
+    return lot.ordinal or lot.idx + 1
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,83 @@
+"""``notify``: which notifiers a plan may name, and the run that calls them when the plan ends.
+
+Notifiers are checked at preview and create (``notifiers.py``: nothing outside the deployment's
+allow-list is imported). When a plan ends, the service creates one run of the controller DAG whose ``notify`` task calls the
+notifiers on a worker (where Airflow runs its callbacks), with a conf the service signs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from airflow_backfill_provider import signing
+from airflow_backfill_provider.exceptions import FieldError
+from airflow_backfill_provider.notifiers import notifier_class
+from airflow_backfill_provider.plan.model import BackfillPlan
+from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID
+from airflow_backfill_provider.service.lots import now
+
+
+def notify_errors(spec: BackfillPlan) -> list[FieldError]:
+    if spec.notify is None:
+        return []
+    errors = []
+    for i, entry in enumerate(spec.notify.notifiers):
+        try:
+            notifier_class(entry.notifier)
+        except ValueError as exc:
+            errors.append(FieldError(f"notify.notifiers.{i}.notifier", str(exc)))
+    if not errors and not signing.available():
+        errors.append(
+            FieldError(
+                "notify",
+                f"notifications need a signing secret on this Airflow: {signing.SigningUnavailable.__doc__}",
+            )
+        )
+    return errors
+
+
+def start_notify_run(
+    plan_name: str, spec: dict[str, Any], state: str, counts: dict[str, int], session: Session
+) -> str | None:
+    """One run of the controller DAG whose ``notify`` task calls the plan's notifiers (if ``on`` says so)."""
+    from airflow.utils.state import DagRunState, TaskInstanceState
+    from airflow.utils.types import DagRunTriggeredByType, DagRunType
+
+    from airflow_backfill_provider.service.dags import serialized_dag
+
+    notify = spec.get("notify") or {}
+    outcome = {"success": "success", "failed": "failure"}.get(state)
+    if not notify or outcome not in notify.get("on", ()):
+        return None
+    controller = serialized_dag(CONTROLLER_DAG_ID, session)
+    if controller is None:
+        return None
+    ended = now()
+    run_id = f"notify__{plan_name}__{ended:%Y%m%dT%H%M%S%f}"
+    content = {
+        "plan": plan_name,
+        "state": state,
+        "counts": counts,
+        "notifiers": notify.get("notifiers", []),
+    }
+    run = controller.create_dagrun(
+        run_id=run_id,
+        logical_date=None,
+        data_interval=None,
+        run_after=ended,
+        conf={"notify": content, "signature": signing.sign(CONTROLLER_DAG_ID, run_id, content)},
+        run_type=DagRunType.MANUAL,
+        triggered_by=DagRunTriggeredByType.REST_API,
+        triggering_user_name=None,
+        state=DagRunState.QUEUED,
+        note=f"notifies that backfill plan {plan_name} ended {state}",
+        session=session,
+    )
+    for ti in run.get_task_instances(session=session):
+        if ti.task_id != "notify":
+            ti.state = TaskInstanceState.SKIPPED
+            ti.start_date = ti.end_date = ended
+            session.merge(ti)
+    return run_id

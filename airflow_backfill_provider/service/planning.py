@@ -1,0 +1,182 @@
+"""A plan against the DAGs as Airflow knows them now: lots, warnings, and every check that needs a DAG.
+
+Preview and create both plan through ``plan_lots``, so they accept and refuse exactly the same plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from airflow_backfill_provider import settings, signing
+from airflow_backfill_provider.exceptions import FieldError, PlanValidationError
+from airflow_backfill_provider.plan.model import BackfillPlan
+from airflow_backfill_provider.plan.planner import PlannedBackfill, lot_label, plan_backfill
+from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID
+from airflow_backfill_provider.service.dags import catalog, paused_dag_ids, serialized_dag
+from airflow_backfill_provider.service.datamodels import LotOut, PlannedDagOut, PreviewOut
+from airflow_backfill_provider.service.notify import notify_errors
+
+
+def plan_lots(spec: BackfillPlan, session: Session) -> PlannedBackfill:
+    """Plan against the DAGs as Airflow knows them now; raises naming every field that does not fit."""
+    dags = catalog(spec.dag_id, session, downstream_dags=spec.downstream_dags)
+    planned = plan_backfill(spec, dags, max_lots=settings.max_lots())
+    target = serialized_dag(spec.dag_id, session)
+    errors = [
+        *_pool_errors(spec, session),
+        *notify_errors(spec),
+        *_conf_errors(spec, target),
+        *_task_params_errors(spec, target),
+        *_past_errors(spec, planned, target),
+    ]
+    if errors:
+        raise PlanValidationError(errors)
+    if serialized_dag(CONTROLLER_DAG_ID, session) is None:
+        planned.warnings.append(
+            f"the controller DAG '{CONTROLLER_DAG_ID}' is not parsed: lots past the first window will not "
+            "start. Put `from airflow_backfill_provider.engine.controller import controller_dag` in a file "
+            "of your DAGs folder"
+        )
+    elif paused_dag_ids([CONTROLLER_DAG_ID], session):
+        planned.warnings.append(f"the controller DAG '{CONTROLLER_DAG_ID}' is paused: unpause it")
+    return planned
+
+
+def preview(spec: BackfillPlan, session: Session, *, limit: int | None = None) -> PreviewOut:
+    """The plan's first lots (at most ``limit``, capped by ``[backfill] max_preview_lots``) and totals."""
+    planned = plan_lots(spec, session)
+    tz = ZoneInfo(planned.timezone)
+    shown = min(limit or settings.max_preview_lots(), settings.max_preview_lots())
+    return PreviewOut(
+        total=len(planned.lots),
+        lots=[
+            LotOut(
+                index=lot.index,
+                dag_id=lot.dag_id,
+                label=lot_label(lot.start, lot.end, tz),
+                data_interval_start=lot.start,
+                data_interval_end=lot.end,
+            )
+            for lot in planned.lots[:shown]
+        ],
+        dags=[
+            PlannedDagOut(
+                dag_id=d.dag_id,
+                run_tasks=sorted(d.tasks.run),
+                dry_run_tasks=sorted(d.tasks.dry_run),
+                self_dependency=d.self_dependency,
+                parents=list(d.parents),
+            )
+            for d in planned.dags.values()
+        ],
+        warnings=planned.warnings,
+        name=spec.name or spec.default_name(),
+        timezone=planned.timezone,
+    )
+
+
+def _pool_errors(spec: BackfillPlan, session: Session) -> list[FieldError]:
+    from airflow.models.pool import Pool
+
+    if spec.pool is None or session.scalar(select(Pool.pool).where(Pool.pool == spec.pool)) is not None:
+        return []
+    return [FieldError("pool", f"no pool '{spec.pool}': create it first, or drop `pool`")]
+
+
+def _schema_error(value: Any, param: Any) -> str | None:
+    """Why ``value`` does not fit the Param (its JSON schema), or None when it fits."""
+    from jsonschema import FormatChecker, ValidationError, validate
+
+    try:
+        validate(value, getattr(param, "schema", {}) or {}, format_checker=FormatChecker())
+    except ValidationError as exc:
+        return exc.message
+    except Exception as exc:  # a broken schema in the DAG: say so rather than accept blindly
+        return f"the DAG's Param cannot check it: {exc}"
+    return None
+
+
+def _params_of(holder: Any) -> Mapping[str, Any]:
+    params = getattr(holder, "params", None)
+    return params if isinstance(params, Mapping) else {}
+
+
+def _conf_errors(spec: BackfillPlan, dag: Any) -> list[FieldError]:
+    """``conf`` keys that are the DAG's Params must fit them, as Airflow checks when it creates a run."""
+    params = _params_of(dag)
+    errors = []
+    for key, value in spec.conf.items():
+        if key in params:
+            why = _schema_error(value, params.get_param(key))  # type: ignore[attr-defined]
+            if why:
+                errors.append(
+                    FieldError(f"conf.{key}", f"does not fit Param '{key}' of DAG '{spec.dag_id}': {why}")
+                )
+    return errors
+
+
+def _task_params_errors(spec: BackfillPlan, dag: Any) -> list[FieldError]:
+    """``task_params`` must fit the task's (or the DAG's) Params: overrides never bypass their checks."""
+    if not spec.task_params:
+        return []
+    errors = []
+    if not signing.available():
+        errors.append(
+            FieldError(
+                "task_params",
+                f"task_params need a signing secret on this Airflow: {signing.SigningUnavailable.__doc__}",
+            )
+        )
+    for task_id, overrides in spec.task_params.items():
+        task = dag.get_task(task_id) if dag is not None and dag.has_task(task_id) else None
+        task_params, dag_params = _params_of(task), _params_of(dag)
+        for key, value in overrides.items():
+            owner = task_params if key in task_params else dag_params if key in dag_params else None
+            if owner is None:
+                continue
+            why = _schema_error(value, owner.get_param(key))  # type: ignore[attr-defined]
+            if why:
+                errors.append(
+                    FieldError(
+                        f"task_params.{task_id}.{key}",
+                        f"does not fit Param '{key}' of task '{task_id}': {why}",
+                    )
+                )
+    return errors
+
+
+def _past_errors(spec: BackfillPlan, planned: PlannedBackfill, dag: Any) -> list[FieldError]:
+    """A task with ``depends_on_past`` waits for the run before it: that holds only in ascending order
+    with self-dependency on (Airflow's native backfill refuses reverse order there too)."""
+    plan_dag = planned.dags[spec.dag_id]
+    past = sorted(
+        t.task_id
+        for t in (dag.tasks if dag is not None else [])
+        if getattr(t, "depends_on_past", False) and t.task_id in plan_dag.tasks.run
+    )
+    if not past:
+        return []
+    shown = ", ".join(past[:5]) + (" …" if len(past) > 5 else "")
+    errors = []
+    if spec.order == "desc":
+        errors.append(
+            FieldError(
+                "order",
+                f"tasks {shown} of DAG '{spec.dag_id}' have depends_on_past: each waits for the interval "
+                "before it, which order desc runs later. Use order asc, or dry-run those tasks",
+            )
+        )
+    if spec.self_dependency == "off":
+        errors.append(
+            FieldError(
+                "self_dependency",
+                f"tasks {shown} of DAG '{spec.dag_id}' have depends_on_past: a failed lot would hold every "
+                "later one forever. Leave self_dependency inherit (or on), or dry-run those tasks",
+            )
+        )
+    return errors

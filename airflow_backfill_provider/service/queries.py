@@ -1,0 +1,211 @@
+"""Reading plans and lots: what the API, the CLI and the UI show. Nothing here writes."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from airflow_backfill_provider.exceptions import FieldError, UnknownObjectError
+from airflow_backfill_provider.reserved import PLAN_CONF_KEY
+from airflow_backfill_provider.service.datamodels import (
+    LotDetailOut,
+    LotList,
+    PlanList,
+    PlanOut,
+    TaskInstanceOut,
+)
+from airflow_backfill_provider.service.lots import lot_out, lots_out, timeline
+from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow
+from airflow_backfill_provider.states import LotState, PlanState
+
+ERROR_LINES = 60
+"""lines of a failed try's log shown in a lot's detail (its end, read as a stream)"""
+
+
+def find_plan(ref: str | int, session: Session) -> PlanRow | None:
+    """A plan by id or by name (names cannot look like ids, so the two never clash)."""
+    text = str(ref)
+    if text.isdigit():
+        return session.scalar(select(PlanRow).where(PlanRow.id == int(text)))
+    return session.scalar(select(PlanRow).where(PlanRow.name == text))
+
+
+def get_plan(ref: str | int, session: Session) -> PlanRow:
+    row = find_plan(ref, session)
+    if row is None:
+        raise UnknownObjectError(f"no backfill plan '{ref}'", [FieldError("plan", "give a plan id or name")])
+    return row
+
+
+def counts(plan_ids: Sequence[int], session: Session) -> dict[int, dict[str, int]]:
+    """Lots per state of each plan, in one query; every state is listed."""
+    found = {plan_id: {s.value: 0 for s in LotState} for plan_id in plan_ids}
+    rows = session.execute(
+        select(LotRow.plan_id, LotRow.state, func.count())
+        .where(LotRow.plan_id.in_(list(plan_ids)))
+        .group_by(LotRow.plan_id, LotRow.state)
+    )
+    for plan_id, state, number in rows:
+        found[plan_id][state] = int(number)
+    return found
+
+
+def plan_dag_ids(row: PlanRow, session: Session) -> list[str]:
+    """The DAGs a plan touches (its own, and with ``downstream_dags`` those below it)."""
+    found = list(session.scalars(select(PlanDagRow.dag_id).where(PlanDagRow.plan_id == row.id)))
+    return found or [row.dag_id]
+
+
+def plan_out(row: PlanRow, session: Session, lot_counts: dict[str, int] | None = None) -> PlanOut:
+    spec = {k: v for k, v in row.spec.items() if k not in ("name", "dag_id", "timezone")}
+    return PlanOut(
+        id=row.id,
+        name=row.name,
+        dag_id=row.dag_id,
+        state=PlanState(row.state),
+        counts=lot_counts if lot_counts is not None else counts([row.id], session)[row.id],
+        total_lots=row.total_lots,
+        timezone=row.timezone,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        created_by=row.created_by,
+        warnings=list(row.warnings or []),
+        **spec,
+    )
+
+
+def list_plans(
+    session: Session,
+    *,
+    dag_id: str | None = None,
+    state: PlanState | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    dag_ids: Sequence[str] | None = None,
+) -> PlanList:
+    """Plans newest first; ``dag_ids`` limits them to plans on those DAGs (what the caller may read)."""
+    query = select(PlanRow)
+    if dag_id:
+        query = query.where(PlanRow.dag_id == dag_id)
+    if state:
+        query = query.where(PlanRow.state == PlanState(state).value)
+    if dag_ids is not None:
+        query = query.where(PlanRow.dag_id.in_(list(dag_ids)))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(PlanRow.id.desc()).limit(limit).offset(offset)).all()
+    by_plan = counts([r.id for r in rows], session)
+    return PlanList(plans=[plan_out(r, session, by_plan[r.id]) for r in rows], total=total)
+
+
+def list_lots(
+    row: PlanRow, session: Session, *, state: LotState | None = None, limit: int = 100, offset: int = 0
+) -> LotList:
+    query = select(LotRow).where(LotRow.plan_id == row.id)
+    if state:
+        query = query.where(LotRow.state == LotState(state).value)
+    if state or offset:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    else:
+        total = row.total_lots
+    lots = session.scalars(query.order_by(LotRow.idx).limit(limit).offset(offset)).all()
+    return LotList(lots=lots_out(lots, row.timezone), total=total)
+
+
+def lot_detail(row: PlanRow, index: int, session: Session) -> LotDetailOut:
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance as TI
+
+    lot = session.get(LotRow, (row.id, index))
+    if lot is None:
+        raise UnknownObjectError(
+            f"plan '{row.name}' has no lot {index}",
+            [FieldError("index", f"lots are numbered 0 to {row.total_lots - 1}")],
+        )
+    tis: list[TaskInstanceOut] = []
+    failed: list[tuple[int, Any]] = []
+    if lot.run_id:
+        conf = session.scalar(
+            select(DagRun.conf).where(DagRun.dag_id == lot.dag_id, DagRun.run_id == lot.run_id)
+        )
+        dry = set(((conf or {}).get(PLAN_CONF_KEY) or {}).get("dry_run") or ())
+        for ti in session.scalars(
+            select(TI)
+            .where(TI.dag_id == lot.dag_id, TI.run_id == lot.run_id)
+            .order_by(TI.task_id, TI.map_index)
+        ):
+            tis.append(
+                TaskInstanceOut(
+                    task_id=ti.task_id,
+                    map_index=ti.map_index,
+                    state=ti.state,
+                    try_number=ti.try_number,
+                    hostname=ti.hostname or None,
+                    start_date=ti.start_date,
+                    end_date=ti.end_date,
+                    note=ti.note,
+                    dry_run=ti.task_id in dry,
+                    rendered_fields=_rendered_fields(ti, session),
+                )
+            )
+            if ti.state == "failed":
+                failed.append((len(tis) - 1, ti))
+    for position, ti in failed:  # after the loop: reading a log may detach the task instances
+        tis[position].error = _error(ti)
+    return LotDetailOut(
+        **lot_out(lot, ZoneInfo(row.timezone)).model_dump(),
+        task_instances=tis,
+        timeline=timeline(lot, row.created_at),
+    )
+
+
+def _rendered_fields(ti: Any, session: Session) -> dict[str, Any]:
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields as RTIF
+
+    found = session.scalar(
+        select(RTIF.rendered_fields).where(
+            RTIF.dag_id == ti.dag_id,
+            RTIF.task_id == ti.task_id,
+            RTIF.run_id == ti.run_id,
+            RTIF.map_index == ti.map_index,
+        )
+    )
+    return dict(found or {})
+
+
+def _error(ti: Any) -> str | None:
+    """The end of the failed try's log (its messages and the exception), read as a stream: a huge log
+    costs this process no more than the lines it keeps."""
+    try:
+        from airflow.utils.log.log_reader import TaskLogReader
+
+        stream = TaskLogReader().read_log_stream(ti, ti.try_number, {"download_logs": True})  # type: ignore[typeddict-item,typeddict-unknown-key]
+        tail: deque[str] = deque(maxlen=ERROR_LINES)
+        for chunk in stream:
+            for line in str(chunk).splitlines():
+                tail.append(_log_line(line))
+    except Exception as exc:  # logs may live on a worker or in remote storage this process cannot read
+        return f"log not readable here: {exc}"
+    return "\n".join(line for line in tail if line)[-4000:] or None
+
+
+def _log_line(line: str) -> str:
+    """A structured log line's message (and exception), or the line as it is."""
+    import json
+
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return line[:1000]
+    if not isinstance(data, dict):
+        return line[:1000]
+    parts = [str(data.get("event") or "")]
+    for detail in data.get("error_detail") or ():
+        if isinstance(detail, dict):
+            parts.append(f"{detail.get('exc_type')}: {detail.get('exc_value')}")
+    return "\n".join(p for p in parts if p)[:1000]

@@ -1,0 +1,189 @@
+"""pause, resume, cancel and retry: each takes the plan's row lock first, so steering calls and the
+driver's pass on one plan happen one after another, never interleaved.
+
+Lots that never started are moved in bulk, a chunk of indexes per statement; lots with a run (at most
+a window per DAG) one by one, with their runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session
+
+from airflow_backfill_provider.exceptions import ConflictError, FieldError
+from airflow_backfill_provider.service import advance, driver
+from airflow_backfill_provider.service.datamodels import PlanOut
+from airflow_backfill_provider.service.locking import lock_plan
+from airflow_backfill_provider.service.lots import now, set_state
+from airflow_backfill_provider.service.queries import get_plan, plan_out
+from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow
+from airflow_backfill_provider.states import (
+    ACTIVE_LOTS,
+    FINAL_PLANS,
+    RETRYABLE_LOTS,
+    LotState,
+    PlanState,
+)
+
+CHUNK = 10_000
+"""lot indexes per bulk statement"""
+
+
+def _locked(ref: str | int, session: Session) -> PlanRow:
+    row = lock_plan(get_plan(ref, session).id, session)
+    assert row is not None  # plans are never deleted
+    return row
+
+
+def _require(row: PlanRow, allowed: Collection[PlanState], action: str) -> None:
+    if row.state not in allowed:
+        words = " or ".join(s.value for s in PlanState if s in allowed)
+        raise ConflictError(
+            f"cannot {action} plan '{row.name}': it is {row.state}",
+            [FieldError("state", f"{action} needs a plan that is {words}")],
+        )
+
+
+def pause(ref: str | int, session: Session) -> PlanOut:
+    row = _locked(ref, session)
+    _require(row, {PlanState.QUEUED, PlanState.RUNNING}, "pause")
+    row.state = PlanState.PAUSED.value
+    advance.update_backfills(row, session, is_paused=True)
+    session.flush()
+    return plan_out(row, session)
+
+
+def resume(ref: str | int, session: Session) -> PlanOut:
+    row = _locked(ref, session)
+    _require(row, {PlanState.PAUSED}, "resume")
+    row.state = (PlanState.RUNNING if row.started_at else PlanState.QUEUED).value
+    advance.update_backfills(row, session, is_paused=False)
+    advance.advance([row], session)
+    driver.ensure_driver(session)
+    session.flush()
+    return plan_out(row, session)
+
+
+def cancel(ref: str | int, session: Session) -> PlanOut:
+    """Start no new lot, fail the runs of the lots in flight, cancel every lot not done."""
+    from airflow.api.common.mark_tasks import set_dag_run_state_to_failed
+
+    from airflow_backfill_provider.service.dags import serialized_dag
+
+    row = _locked(ref, session)
+    _require(row, {PlanState.QUEUED, PlanState.RUNNING, PlanState.PAUSED}, "cancel")
+    advance.update_backfills(row, session, is_paused=True)
+    active = [s.value for s in ACTIVE_LOTS]
+    touched = session.scalars(
+        select(LotRow).where(
+            LotRow.plan_id == row.id,
+            LotRow.state.in_(active),
+            (LotRow.run_id.is_not(None)) | (LotRow.updated_at.is_not(None)),
+        )
+    )
+    dags: dict[str, Any] = {}
+    for lot in touched:
+        if lot.run_id:
+            if lot.dag_id not in dags:
+                dags[lot.dag_id] = serialized_dag(lot.dag_id, session)
+            dag = dags[lot.dag_id]
+            if dag is not None:
+                session.flush()
+                set_dag_run_state_to_failed(dag=dag, run_id=lot.run_id, commit=True, session=session)
+        set_state(lot, LotState.CANCELLED, "the plan was cancelled")
+    session.flush()
+    _bulk(
+        row,
+        session,
+        and_(LotRow.state.in_(active), LotRow.run_id.is_(None), LotRow.updated_at.is_(None)),
+        LotState.CANCELLED,
+        "the plan was cancelled",
+    )
+    row.cursor = row.total_lots
+    advance.finish(row, PlanState.CANCELLED, session)
+    session.flush()
+    return plan_out(row, session)
+
+
+def retry(ref: str | int, session: Session, *, indexes: Sequence[int] | None = None) -> PlanOut:
+    """Run failed lots again in their runs, and put blocked and cancelled lots back in line."""
+    row = _locked(ref, session)
+    _require(row, {PlanState.RUNNING, PlanState.PAUSED, *FINAL_PLANS}, "retry")
+    chosen = and_(LotRow.plan_id == row.id, LotRow.state.in_([s.value for s in RETRYABLE_LOTS]))
+    if indexes:
+        chosen = and_(chosen, LotRow.idx.in_(list(indexes)))
+    first = session.scalar(select(func.min(LotRow.idx)).where(chosen))
+    if first is None:
+        raise ConflictError(
+            f"plan '{row.name}' has no failed, blocked or cancelled lot to retry",
+            [FieldError("index", "name failed, blocked or cancelled lots")],
+        )
+    if row.state in FINAL_PLANS:
+        row.state = PlanState.RUNNING.value
+        row.ended_at = None
+    advance.update_backfills(row, session, is_paused=row.state == PlanState.PAUSED, completed_at=None)
+    # lots that ran (or were looked at one by one) go back one by one; a failed run is run again
+    for lot in list(
+        session.scalars(
+            select(LotRow).where(chosen, (LotRow.run_id.is_not(None)) | (LotRow.updated_at.is_not(None)))
+        )
+    ):
+        if not (lot.state == LotState.FAILED and lot.run_id and _rerun(row, lot, session)):
+            lot.run_id = None
+            lot.logical_date = None
+        set_state(lot, LotState.PENDING, None)
+    session.flush()
+    _bulk(
+        row,
+        session,
+        and_(chosen, LotRow.run_id.is_(None), LotRow.updated_at.is_(None)),
+        LotState.PENDING,
+        None,
+    )
+    row.cursor = min(row.cursor, first)
+    advance.advance([row], session)
+    driver.ensure_driver(session)
+    session.flush()
+    return plan_out(row, session)
+
+
+def _rerun(row: PlanRow, lot: LotRow, session: Session) -> bool:
+    """Clear a failed lot's run into the plan again; False when the run or its DAG is gone."""
+    from airflow.models.dagrun import DagRun
+
+    from airflow_backfill_provider.service import materialise
+    from airflow_backfill_provider.service.dags import serialized_dag
+
+    run = session.scalar(select(DagRun).where(DagRun.dag_id == lot.dag_id, DagRun.run_id == lot.run_id))
+    dag = serialized_dag(lot.dag_id, session)
+    plan_dag = session.get(PlanDagRow, (row.id, lot.dag_id))
+    if run is None or dag is None or plan_dag is None:
+        return False
+    spec = advance.spec_of(row)
+    dry_run = set(plan_dag.dry_run_tasks)
+    adopted = materialise.adopt_run(dag, run, row, spec, plan_dag, lot, dry_run, session)
+    materialise.prepare_task_instances(
+        adopted,
+        dag,
+        dry_run=dry_run,
+        note=f"dry run: skipped by backfill plan {row.name}",
+        pool=spec.pool,
+        priority_weight=spec.priority_weight,
+        session=session,
+    )
+    return True
+
+
+def _bulk(row: PlanRow, session: Session, where: object, state: LotState, reason: str | None) -> None:
+    """Move the lots matching ``where`` to ``state``, ``CHUNK`` indexes per statement."""
+    stamp = now()
+    for first in range(0, row.total_lots, CHUNK):
+        session.execute(
+            update(LotRow)
+            .where(LotRow.plan_id == row.id, LotRow.idx >= first, LotRow.idx < first + CHUNK, where)  # type: ignore[arg-type]
+            .values(state=state.value, reason=reason, updated_at=None if state == LotState.PENDING else stamp)
+            .execution_options(synchronize_session=False)
+        )

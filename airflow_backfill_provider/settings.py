@@ -1,0 +1,116 @@
+"""The ``[backfill]`` configuration section: limits and allow-lists set by the deployment.
+
+Every option is declared with its default and description under ``config`` in get_provider_info,
+so ``airflow config list`` shows them; read them here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SECTION = "backfill"
+
+OPTIONS: dict[str, dict[str, Any]] = {
+    "max_lots": {
+        "description": "Most lots one plan may have (all its DAGs together). Larger plans are refused "
+        "at preview and create with a message naming the limit.",
+        "type": "integer",
+        "default": "100000",
+        "example": "20000",
+        "version_added": "0.2.0",
+    },
+    "max_preview_lots": {
+        "description": "Most lots a preview lists (it always gives the total).",
+        "type": "integer",
+        "default": "1000",
+        "example": "5000",
+        "version_added": "0.2.0",
+    },
+    "allowed_notifiers": {
+        "description": "Comma-separated import paths of notifier classes plans may use in `notify`, "
+        "besides the notifiers that installed providers declare. Each must be a subclass of "
+        "Airflow's BaseNotifier. Nothing outside these two lists is ever imported.",
+        "type": "string",
+        "default": "",
+        "example": "my_company.notifiers.TeamsNotifier",
+        "version_added": "0.2.0",
+    },
+    "signing_key": {
+        "description": "Secret the service signs lot runs' task_params and notify runs with, and workers "
+        "check them with. Default: derived from [api_auth] jwt_secret. Set it (the same on the "
+        "api-server, the CLI hosts and every worker) where jwt_secret is not shared with workers.",
+        "type": "string",
+        "default": "",
+        "sensitive": True,
+        "example": None,
+        "version_added": "0.2.0",
+    },
+    "api_url": {
+        "description": "Base URL the plan driver (in the triggerer) calls the api-server at. Default: "
+        "[core] execution_api_server_url without /execution, else [api] base_url.",
+        "type": "string",
+        "default": "",
+        "example": "http://airflow-apiserver:8080",
+        "version_added": "0.2.0",
+    },
+    "driver_poll_interval": {
+        "description": "Seconds between two passes of the plan driver over every active plan.",
+        "type": "float",
+        "default": "2.0",
+        "example": "5",
+        "version_added": "0.2.0",
+    },
+    "lookahead": {
+        "description": "Lot runs created ahead of the scheduler per DAG of a plan, beyond its parallelism.",
+        "type": "integer",
+        "default": "16",
+        "example": "32",
+        "version_added": "0.2.0",
+    },
+}
+
+
+def _get(key: str) -> str:
+    from airflow.configuration import conf
+
+    return str(conf.get(SECTION, key, fallback=OPTIONS[key]["default"]) or "")
+
+
+def max_lots() -> int:
+    return max(1, int(_get("max_lots") or OPTIONS["max_lots"]["default"]))
+
+
+def max_preview_lots() -> int:
+    return max(1, int(_get("max_preview_lots") or OPTIONS["max_preview_lots"]["default"]))
+
+
+def allowed_notifiers() -> frozenset[str]:
+    return frozenset(p.strip() for p in _get("allowed_notifiers").split(",") if p.strip())
+
+
+def signing_secret() -> str:
+    """The secret plan signatures use: ``[backfill] signing_key``, else ``[api_auth] jwt_secret``."""
+    from airflow.configuration import conf
+
+    return _get("signing_key") or str(conf.get("api_auth", "jwt_secret", fallback="") or "")
+
+
+def api_url() -> str:
+    """Where the driver reaches the api-server from the triggerer."""
+    from airflow.configuration import conf
+
+    explicit = _get("api_url")
+    if explicit:
+        return explicit.rstrip("/")
+    execution = str(conf.get("core", "execution_api_server_url", fallback="") or "")
+    if execution:
+        return execution.rstrip("/").removesuffix("/execution")
+    return (str(conf.get("api", "base_url", fallback="") or "") or "http://localhost:8080").rstrip("/")
+
+
+def driver_poll_interval() -> float:
+    return max(0.2, float(_get("driver_poll_interval") or OPTIONS["driver_poll_interval"]["default"]))
+
+
+def lookahead() -> int:
+    return max(0, int(_get("lookahead") or OPTIONS["lookahead"]["default"]))

@@ -1,0 +1,417 @@
+"""``airflow db migrate`` creates, stamps and keeps the provider's tables (``BackfillDBManager``).
+
+Only the Airflow CLI runs, as subprocesses with the harness's environment; no Airflow component
+is started. Every test gets fresh databases: a SQLite file, and a new PostgreSQL database on the
+server of BACKFILL_TEST_POSTGRES_URL when it is set (dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.script import ScriptDirectory
+
+import airflow_backfill_provider
+from airflow_backfill_provider import __version__
+from airflow_backfill_provider.service.tables import Base
+from tests.integration.harness import free_port, make_env
+
+BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("BACKFILL_TEST_POSTGRES_URL") else [])
+VERSION_TABLE = "alembic_version_backfill_plans"
+MANAGER = "airflow_backfill_provider.service.db_manager.BackfillDBManager"
+MIGRATIONS = Path(airflow_backfill_provider.__file__).parent / "migrations"
+UTC = dt.timezone.utc
+ORM_CREATED = "Creating BackfillDBManager tables from the ORM"
+
+# `airflow` as it was before the provider had a DB manager: it migrates Airflow's own tables only
+WITHOUT_DB_MANAGER = (
+    "from airflow.providers_manager import ProvidersManager\n"
+    "ProvidersManager.db_managers = property(lambda self: [])\n"
+    "from airflow.__main__ import main\n"
+    "main()\n"
+)
+
+# The tables as ``tables.ensure_tables`` created them on first use, before the DB manager (0.1.0):
+# frozen here, since tables.py moves on and databases made this way stay as they are.
+LEGACY = sa.MetaData()
+_UTC_DATETIME = sa.DateTime(timezone=True)
+LEGACY_PLAN = sa.Table(
+    "backfill_plan",
+    LEGACY,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(250), unique=True, nullable=False),
+    sa.Column("dag_id", sa.String(250), nullable=False, index=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False, index=True),
+    sa.Column("total_lots", sa.Integer, nullable=False),
+    sa.Column("warnings", sa.JSON, nullable=False),
+    sa.Column("created_at", _UTC_DATETIME, nullable=False),
+    sa.Column("started_at", _UTC_DATETIME),
+    sa.Column("ended_at", _UTC_DATETIME),
+    sa.Column("created_by", sa.String(250)),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("controller_run_id", sa.String(250)),
+)
+LEGACY_PLAN_DAG = sa.Table(
+    "backfill_plan_dag",
+    LEGACY,
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("backfill_plan.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("dag_id", sa.String(250), primary_key=True),
+    sa.Column("backfill_id", sa.Integer, nullable=False),
+    sa.Column("run_tasks", sa.JSON, nullable=False),
+    sa.Column("dry_run_tasks", sa.JSON, nullable=False),
+    sa.Column("self_dependency", sa.Boolean, nullable=False),
+    sa.Column("parents", sa.JSON, nullable=False),
+)
+LEGACY_LOT = sa.Table(
+    "backfill_lot",
+    LEGACY,
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("backfill_plan.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("idx", sa.Integer, primary_key=True),
+    sa.Column("dag_id", sa.String(250), nullable=False),
+    sa.Column("start", _UTC_DATETIME, nullable=False),
+    sa.Column("end", _UTC_DATETIME, nullable=False),
+    sa.Column("label", sa.String(100), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("run_id", sa.String(250)),
+    sa.Column("logical_date", _UTC_DATETIME),
+    sa.Column("start_date", _UTC_DATETIME),
+    sa.Column("end_date", _UTC_DATETIME),
+    sa.Column("timeline", sa.JSON, nullable=False),
+    sa.Index("backfill_lot_plan_state", "plan_id", "state"),
+)
+LEGACY_ROWS: dict[str, list[dict[str, Any]]] = {
+    "backfill_plan": [
+        {
+            "id": 1,
+            "name": "kept-plan",
+            "dag_id": "ledger_daily",
+            "content_hash": "a" * 64,
+            "spec": {"dag_id": "ledger_daily", "ranges": [{"start": "2024-08-01", "end": "2024-08-02"}]},
+            "timezone": "UTC",
+            "state": "running",
+            "total_lots": 1,
+            "warnings": ["one warning"],
+            "created_at": dt.datetime(2024, 8, 1, 12, 0, tzinfo=UTC),
+            "started_at": dt.datetime(2024, 8, 1, 12, 1, tzinfo=UTC),
+            "ended_at": None,
+            "created_by": "admin",
+            "token_hash": "b" * 64,
+            "controller_run_id": "manual__controller",
+        }
+    ],
+    "backfill_plan_dag": [
+        {
+            "plan_id": 1,
+            "dag_id": "ledger_daily",
+            "backfill_id": 7,
+            "run_tasks": ["t1"],
+            "dry_run_tasks": [],
+            "self_dependency": False,
+            "parents": [],
+        }
+    ],
+    "backfill_lot": [
+        {
+            "plan_id": 1,
+            "idx": 0,
+            "dag_id": "ledger_daily",
+            "start": dt.datetime(2024, 8, 1, tzinfo=UTC),
+            "end": dt.datetime(2024, 8, 2, tzinfo=UTC),
+            "label": "2024-08-01",
+            "state": "running",
+            "reason": None,
+            "run_id": "backfill__2024-08-01T00:00:00+00:00",
+            "logical_date": dt.datetime(2024, 8, 1, tzinfo=UTC),
+            "start_date": dt.datetime(2024, 8, 1, 12, 2, tzinfo=UTC),
+            "end_date": None,
+            "timeline": [{"at": "2024-08-01T12:02:00+00:00", "state": "running"}],
+        }
+    ],
+}
+
+
+def provider_tables() -> set[str]:
+    """The provider's tables as tables.py defines them now."""
+    return set(Base.metadata.tables)
+
+
+def script_head() -> str:
+    (head,) = ScriptDirectory(str(MIGRATIONS)).get_heads()
+    return head
+
+
+@dataclass
+class Database:
+    """A fresh metadata database and an Airflow environment (temp AIRFLOW_HOME) pointing at it."""
+
+    url: str
+    env: dict[str, str]
+    engines: list[sa.Engine] = field(default_factory=list, repr=False)
+
+    def engine(self) -> sa.Engine:
+        engine = sa.create_engine(self.url)
+        self.engines.append(engine)
+        return engine
+
+    def dispose(self) -> None:
+        for engine in self.engines:
+            engine.dispose()
+
+    def airflow(self, *args: str, code: str | None = None) -> str:
+        """Run ``airflow ARGS`` (or ``python -c CODE ARGS``); fail on a non-zero exit; return its output."""
+        command = [sys.executable, "-c", code] if code else [sys.executable, "-m", "airflow"]
+        done = subprocess.run([*command, *args], env=self.env, capture_output=True, text=True, timeout=600)
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, f"airflow {' '.join(args)} exited {done.returncode}:\n{output}"
+        return output
+
+    def migrate(self, *args: str) -> str:
+        return self.airflow("db", "migrate", *args)
+
+    # -- what is in the database -----------------------------------------------------------------
+
+    def table_names(self) -> set[str]:
+        return set(sa.inspect(self.engine()).get_table_names())
+
+    def version(self) -> list[str]:
+        with self.engine().connect() as conn:
+            return [row[0] for row in conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}"))]
+
+    def rows(self) -> dict[str, list[dict[str, Any]]]:
+        """Every row of the provider's tables, read through the reflected (not the ORM's) tables."""
+        reflected = sa.MetaData()
+        engine = self.engine()
+        reflected.reflect(engine, only=sorted(provider_tables() & self.table_names()))
+        with engine.connect() as conn:
+            return {
+                name: [
+                    dict(row._mapping) for row in conn.execute(sa.select(table).order_by(*table.primary_key))
+                ]
+                for name, table in reflected.tables.items()
+            }
+
+    def schema(self) -> dict[str, Any]:
+        """The provider's tables as reflected: columns, keys, indexes, unique constraints, FKs."""
+        inspector = sa.inspect(self.engine())
+        schema: dict[str, Any] = {}
+        for table in sorted(provider_tables() & self.table_names()):
+            schema[table] = {
+                "columns": sorted(  # by name: a column added by a migration comes last
+                    (c["name"], repr(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+                ),
+                "primary_key": inspector.get_pk_constraint(table)["constrained_columns"],
+                "indexes": sorted(
+                    (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                    for i in inspector.get_indexes(table)
+                ),
+                "unique": sorted(
+                    (u["name"], tuple(u["column_names"])) for u in inspector.get_unique_constraints(table)
+                ),
+                "foreign_keys": sorted(
+                    (
+                        tuple(f["constrained_columns"]),
+                        f["referred_table"],
+                        tuple(f["referred_columns"]),
+                        (f.get("options") or {}).get("ondelete"),
+                    )
+                    for f in inspector.get_foreign_keys(table)
+                ),
+            }
+        return schema
+
+
+@pytest.fixture(params=BACKENDS)
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Database]]:
+    """A factory of fresh databases of one backend; all are removed after the test."""
+    made: list[Database] = []
+    pg_names: list[str] = []
+    server = sa.make_url(os.environ["BACKFILL_TEST_POSTGRES_URL"]) if request.param == "postgres" else None
+
+    def pg_admin(sql: str) -> None:
+        import psycopg2
+
+        assert server is not None
+        conn = psycopg2.connect(
+            host=server.host,
+            port=server.port,
+            user=server.username,
+            password=server.password,
+            dbname=server.database,
+        )
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(sql)
+        finally:
+            conn.close()
+
+    def make() -> Database:
+        home = tmp_path / f"home{len(made)}"
+        home.mkdir()
+        dags = home / "dags"
+        dags.mkdir()
+        if server is None:
+            url = f"sqlite:///{home / 'airflow.db'}"
+        else:
+            name = f"backfill_dbm_{uuid.uuid4().hex[:12]}"
+            pg_admin(f'CREATE DATABASE "{name}"')
+            pg_names.append(name)
+            url = server.set(database=name).render_as_string(hide_password=False)
+        database = Database(url=url, env=make_env(home, free_port(), url, dags))
+        made.append(database)
+        return database
+
+    try:
+        yield make
+    finally:
+        for database in made:
+            database.dispose()
+        for name in pg_names:
+            pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def assert_at_head(db: Database) -> None:
+    assert db.version() == [script_head()]
+    # Airflow's own check: its heads and every DB manager's heads are in the database
+    db.airflow("db", "check-migrations", "--migration-wait-timeout", "1")
+
+
+def prepare_the_old_way(db: Database) -> dict[str, list[dict[str, Any]]]:
+    """Airflow migrated without the DB manager, then the tables ``ensure_tables`` made, with rows."""
+    db.airflow("db", "migrate", code=WITHOUT_DB_MANAGER)
+    assert "alembic_version" in db.table_names()
+    assert not (provider_tables() | {VERSION_TABLE}) & db.table_names()
+    engine = db.engine()
+    LEGACY.create_all(engine)
+    with engine.begin() as conn:
+        for table in LEGACY.sorted_tables:
+            conn.execute(table.insert(), LEGACY_ROWS[table.name])
+    rows = db.rows()
+    assert {name: len(r) for name, r in rows.items()} == {name: 1 for name in LEGACY_ROWS}
+    return rows
+
+
+def test_the_provider_registers_its_db_manager(new_database: Callable[[], Database]):
+    db = new_database()
+    out = db.airflow(
+        code=(
+            "import json\n"
+            "from airflow.providers_manager import ProvidersManager\n"
+            "from airflow_backfill_provider.service.db_manager import BackfillDBManager as M\n"
+            "print(json.dumps([ProvidersManager().db_managers, M.revision_heads_map, M.version_table_name]))\n"
+        )
+    )
+    managers, heads_map, version_table = json.loads(out.strip().splitlines()[-1])
+    assert MANAGER in managers
+    assert heads_map[__version__] == script_head()  # the release installed ships the newest revision
+    assert version_table == VERSION_TABLE
+
+
+def test_migrate_on_an_empty_database_creates_the_tables_at_head(new_database: Callable[[], Database]):
+    db = new_database()
+    assert not db.table_names()
+    assert ORM_CREATED in db.migrate()
+    assert provider_tables() | {VERSION_TABLE, "alembic_version", "dag_run"} <= db.table_names()
+    assert_at_head(db)
+    assert db.rows() == {name: [] for name in provider_tables()}
+
+
+@pytest.mark.parametrize("flags", [(), ("--use-migration-files",)], ids=["orm", "migration-files"])
+def test_migrate_stamps_tables_made_by_ensure_tables_and_keeps_their_rows(
+    new_database: Callable[[], Database], flags: tuple[str, ...]
+):
+    db, fresh = new_database(), new_database()
+    before = prepare_the_old_way(db)
+
+    out = db.migrate(*flags)
+
+    assert ORM_CREATED not in out
+    if not flags:  # Airflow stamps the first revision, then upgrades
+        assert "already exist without an Alembic version; stamping base revision" in out
+    assert_at_head(db)
+    after = db.rows()
+    for name, rows in before.items():
+        assert len(after[name]) == len(rows), name
+        for old, new in zip(rows, after[name], strict=True):
+            assert {k: v for k, v in old.items() if k in new} == {k: v for k, v in new.items() if k in old}
+    # the upgraded database has the schema of a new one
+    fresh.migrate()
+    assert db.schema() == fresh.schema()
+
+
+def test_migrate_twice_is_a_no_op_the_second_time(new_database: Callable[[], Database]):
+    db = new_database()
+    db.migrate()
+    with db.engine().begin() as conn:  # a plan, so that a recreated table would show
+        conn.execute(
+            Base.metadata.tables["backfill_plan"].insert(),
+            [sample_row(Base.metadata.tables["backfill_plan"])],
+        )
+    tables, schema, rows = db.table_names(), db.schema(), db.rows()
+    assert len(rows["backfill_plan"]) == 1
+
+    out = db.migrate()
+
+    assert ORM_CREATED not in out
+    assert "stamping" not in out
+    assert "Running upgrade" not in out  # neither Airflow's alembic nor the provider's ran a revision
+    assert (db.table_names(), db.schema(), db.rows()) == (tables, schema, rows)
+    assert_at_head(db)
+
+
+def test_migration_files_create_the_same_schema_as_the_orm(new_database: Callable[[], Database]):
+    from_orm, from_files = new_database(), new_database()
+    assert ORM_CREATED in from_orm.migrate()
+    assert f"-> {script_head()}" in from_files.migrate("--use-migration-files")
+    assert_at_head(from_orm)
+    assert_at_head(from_files)
+    assert from_files.schema() == from_orm.schema()
+    # and that schema is tables.py's, name for name
+    schema = from_orm.schema()
+    assert set(schema) == provider_tables()
+    for table in Base.metadata.sorted_tables:
+        assert sorted((c[0], c[2]) for c in schema[table.name]["columns"]) == sorted(
+            (c.name, c.nullable) for c in table.columns
+        )
+        assert schema[table.name]["primary_key"] == [c.name for c in table.primary_key]
+        assert {i[0] for i in schema[table.name]["indexes"]} >= {i.name for i in table.indexes}
+        assert {u[1] for u in schema[table.name]["unique"]} == {
+            tuple(c.name for c in u.columns) for u in table.constraints if isinstance(u, sa.UniqueConstraint)
+        } | {(c.name,) for c in table.columns if c.unique}
+        assert schema[table.name]["foreign_keys"] == sorted(
+            ((fk.parent.name,), fk.column.table.name, (fk.column.name,), fk.ondelete)
+            for fk in table.foreign_keys
+        )
+
+
+def sample_row(table: sa.Table) -> dict[str, Any]:
+    """A value for every column of ``table`` (whatever tables.py says today): 1, "x", a date, {}, False."""
+    values: dict[str, Any] = {}
+    for column in table.columns:
+        type_ = column.type.impl_instance if isinstance(column.type, sa.TypeDecorator) else column.type
+        if isinstance(type_, sa.Boolean):
+            values[column.name] = False
+        elif isinstance(type_, sa.Integer):
+            values[column.name] = 1
+        elif isinstance(type_, sa.String):
+            values[column.name] = "x"
+        elif isinstance(type_, sa.DateTime):
+            values[column.name] = dt.datetime(2024, 8, 1, tzinfo=UTC)
+        else:
+            values[column.name] = {}
+    return values
