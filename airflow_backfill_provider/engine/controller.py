@@ -13,13 +13,14 @@ hand does nothing: its conf carries no signature of the service.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pendulum
 from airflow.sdk import DAG, BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_backfill_provider import signing
-from airflow_backfill_provider.exceptions import BackfillError
 from airflow_backfill_provider.notifiers import notifier_class
 from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID
 
@@ -28,7 +29,7 @@ class DrivePlansOperator(BaseOperator):
     """Stands for the plan driver: the service defers it on its trigger, it never starts on a worker."""
 
     def execute(self, context: Any) -> None:
-        raise BackfillError(
+        raise AirflowFailException(
             "the backfill service starts the plan driver itself: create and steer plans through its API or CLI"
         )
 
@@ -46,7 +47,7 @@ class NotifyPlanOperator(BaseOperator):
         if not isinstance(content, dict) or not signing.verify(
             run.dag_id, run.run_id, content, conf.get("signature")
         ):
-            raise BackfillError(
+            raise AirflowFailException(
                 "this run was not made by the backfill service (no valid signature): nothing to notify"
             )
         notify_plan_end(context, content, self.log)
@@ -79,4 +80,4 @@ with DAG(
     doc_md=__doc__,
 ) as controller_dag:
     DrivePlansOperator(task_id="drive", retries=0)
-    NotifyPlanOperator(task_id="notify", retries=2)
+    NotifyPlanOperator(task_id="notify", retries=2, retry_delay=timedelta(seconds=30))

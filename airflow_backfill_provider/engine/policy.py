@@ -46,9 +46,12 @@ def _neutralise(task: Any, plan: str) -> None:
     task.log.info("dry run: skipped by backfill plan %s, nothing of this task runs", plan)
     for name in ("execute", "pre_execute", "post_execute"):
         object.__setattr__(task, name, _no_op)
-    for name in ("_pre_execute_hook", "_post_execute_hook", "on_execute_callback", "on_success_callback"):
+    for name in ("_pre_execute_hook", "_post_execute_hook"):
         if hasattr(task, name):
             object.__setattr__(task, name, None)
+    for name in ("on_execute_callback", "on_success_callback"):
+        if hasattr(task, name):
+            object.__setattr__(task, name, [])
 
 
 def _apply_params(task: Any, context: Any, marker: dict[str, Any] | None) -> None:

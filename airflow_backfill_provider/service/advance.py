@@ -299,10 +299,12 @@ def _materialise(
     run_id = materialise.run_id_for(plan.name, lot.start)
     existing = materialise.existing_runs(lot, session)
     mine = next((r for r in existing if r.run_id == run_id), None)
-    if mine is not None:  # created by an earlier pass that did not record it: take it up again
+    if mine is not None and mine.state in ("queued", "running"):  # this lot's own run, still in flight
         lot.run_id, lot.logical_date = mine.run_id, mine.logical_date
         return LotState.PENDING, None
-    if existing:
+    if mine is not None:  # this lot's own run, ended (a cancel, then a retry): run it again
+        run = materialise.adopt_run(dag, mine, plan, spec, plan_dag, lot, task_plan.dry_run, session)
+    elif existing:
         other = existing[0]
         if other.state in ("queued", "running"):
             return LotState.WAITING, f"waits for run '{other.run_id}' of this interval, in flight elsewhere"

@@ -110,6 +110,7 @@ class DriverPassOut(BaseModel):
 
     plans: int
     retire: bool
+    elapsed_ms: float = Field(default=0.0, description="how long the pass took in the service")
 
 
 class FieldErrorOut(BaseModel):

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+import time
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -27,6 +29,7 @@ from airflow_backfill_provider.service.datamodels import DriverPassOut
 from airflow_backfill_provider.service.lots import now
 from airflow_backfill_provider.service.tables import DriverRow
 
+log = logging.getLogger(__name__)
 DRIVER_ID = 1
 TRIGGER_CLASSPATH = "airflow_backfill_provider.engine.trigger.PlanDriverTrigger"
 
@@ -153,6 +156,7 @@ def drive(token: str | None, session: Session) -> DriverPassOut:
     from airflow_backfill_provider.service.tables import PlanRow
     from airflow_backfill_provider.states import DRIVEN_PLANS
 
+    started = time.perf_counter()
     row = check_token(token, session)
     driven = [s.value for s in DRIVEN_PLANS]
     plans = lock_rows(
@@ -163,7 +167,9 @@ def drive(token: str | None, session: Session) -> DriverPassOut:
     if not left:
         retire(row)
     session.flush()
-    return DriverPassOut(plans=left, retire=not left)
+    elapsed = (time.perf_counter() - started) * 1000
+    log.info("driver pass: %d plans advanced, %d active, %.1f ms", len(plans), left, elapsed)
+    return DriverPassOut(plans=left, retire=not left, elapsed_ms=round(elapsed, 1))
 
 
 def keep_driving(session: Session) -> None:

@@ -131,7 +131,7 @@ def retry(ref: str | int, session: Session, *, indexes: Sequence[int] | None = N
             select(LotRow).where(chosen, (LotRow.run_id.is_not(None)) | (LotRow.updated_at.is_not(None)))
         )
     ):
-        if not (lot.state == LotState.FAILED and lot.run_id and _rerun(row, lot, session)):
+        if not (lot.run_id and _rerun(row, lot, session)):
             lot.run_id = None
             lot.logical_date = None
         set_state(lot, LotState.PENDING, None)
@@ -151,7 +151,7 @@ def retry(ref: str | int, session: Session, *, indexes: Sequence[int] | None = N
 
 
 def _rerun(row: PlanRow, lot: LotRow, session: Session) -> bool:
-    """Clear a failed lot's run into the plan again; False when the run or its DAG is gone."""
+    """Clear a lot's ended run (failed, or failed by a cancel) into the plan again; False when it is gone."""
     from airflow.models.dagrun import DagRun
 
     from airflow_backfill_provider.service import materialise

@@ -96,7 +96,7 @@ def test_reserved_conf_key_in_a_manual_run_injects_nothing(airflow: Airflow):
     run = airflow.api(
         "POST",
         "/api/v2/dags/ledger_guarded/dagRuns",
-        json={"logical_date": "2023-05-05T00:00:00Z", "conf": FORGED},
+        json={"logical_date": "2024-05-05T00:00:00Z", "conf": FORGED},  # after the DAG's start_date
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -105,8 +105,9 @@ def test_reserved_conf_key_in_a_manual_run_injects_nothing(airflow: Airflow):
             break
         time.sleep(1)
     assert state == "failed", "a forged task_params conf must not run"
-    entries = [e for e in airflow.ledger_entries() if e["run_id"] == run["dag_run_id"]]
-    assert entries == []
+    tis = airflow.api("GET", f"/api/v2/dags/ledger_guarded/dagRuns/{run['dag_run_id']}/taskInstances")
+    assert [ti["state"] for ti in tis["task_instances"]] == ["failed"]
+    assert [e for e in airflow.ledger_entries() if e["run_id"] == run["dag_run_id"]] == []
 
 
 def test_reserved_conf_key_in_a_native_backfill_injects_nothing(airflow: Airflow):
