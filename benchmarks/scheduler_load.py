@@ -7,9 +7,10 @@ api-server as processes) with StatsD metrics sent to a UDP listener in this scri
    then with one 10,000-lot plan active (daily lots of ``bench_one_task`` from 1990, parallelism 4).
 2. ``plans``: lot throughput with 1, 10 and 50 plans created at once (each its own dates, 4 lots,
    parallelism 2): lots finished per minute and the time until every plan ended, or "stalled" with
-   the counts when the cap is hit. Each plan is a RUNNING run of the controller DAG, and the scheduler
-   examines only ``[scheduler] max_dagruns_per_loop_to_schedule`` (20) running runs per loop,
-   runs outside a backfill first: many plans can starve their own lot runs.
+   the counts when the cap is hit. Up to 0.1.0 each plan was a RUNNING run of the controller DAG,
+   and the scheduler examines only ``[scheduler] max_dagruns_per_loop_to_schedule`` (20) running
+   runs per loop, runs outside a backfill first: 50 plans starved their own lot runs. Since 0.2.0
+   one driver run serves every plan.
 3. ``busy``: a 3-lot plan beside 24 long RUNNING manual runs of ``bench_sleeper`` (apache/airflow#58554).
 
 With ``--postgres URL`` that database is emptied before each part (SQLite: a new file each part).

@@ -164,7 +164,7 @@ CORPUS = [
     Bad("no credentials", 401, body=GOOD, user=None),
     Bad(
         "a forged bearer token",
-        401,
+        403,  # Airflow's own answer to a token it cannot verify
         body=GOOD,
         user=None,
         headers={"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.forged"},

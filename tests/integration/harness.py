@@ -160,16 +160,18 @@ class Airflow:
         response.raise_for_status()
         return response.json() if response.content else None
 
+    def _dag_known(self, dag_id: str) -> bool:
+        try:
+            return self.client().get(f"{self.url}/api/v2/dags/{dag_id}", timeout=30).status_code == 200
+        except requests.RequestException:  # the api-server is busy starting: ask again
+            return False
+
     def wait_for_dags(self, *dag_ids: str, timeout: float = 240) -> None:
         """Wait until the dag-processor has parsed these DAGs and the api-server knows them."""
         deadline = time.monotonic() + timeout
         missing = set(dag_ids)
         while time.monotonic() < deadline:
-            missing = {
-                d
-                for d in missing
-                if self.client().get(f"{self.url}/api/v2/dags/{d}", timeout=30).status_code != 200
-            }
+            missing = {d for d in missing if not self._dag_known(d)}
             if not missing:
                 return
             time.sleep(1)

@@ -69,3 +69,15 @@ def wait_running(af: Airflow, name: str, timeout: float = 120) -> dict[str, Any]
         time.sleep(0.3)
         plan = get(af, f"/plans/{name}")
     return dict(plan)
+
+
+def wait_run(af: Airflow, dag_id: str, run_id: str, timeout: float = 120) -> str:
+    """The state of an Airflow run once it has ended (or as it is when ``timeout`` runs out)."""
+    deadline = time.monotonic() + timeout
+    state = ""
+    while time.monotonic() < deadline:
+        state = af.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
+        if state in ("success", "failed"):
+            break
+        time.sleep(1)
+    return str(state)

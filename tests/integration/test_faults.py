@@ -9,7 +9,17 @@ import threading
 import time
 
 from tests.integration.harness import Airflow
-from tests.integration.plans import API, get, ledger, lots, submit, task_instances, wait_for, wait_lot
+from tests.integration.plans import (
+    API,
+    get,
+    ledger,
+    lots,
+    submit,
+    task_instances,
+    wait_for,
+    wait_lot,
+    wait_run,
+)
 
 
 def _runs(af: Airflow, dag_id: str, plan: str) -> list[dict]:
@@ -18,17 +28,6 @@ def _runs(af: Airflow, dag_id: str, plan: str) -> list[dict]:
         f"/api/v2/dags/{dag_id}/dagRuns",
         params={"limit": 100, "run_id_pattern": f"backfill_plan__{plan}__%"},
     )["dag_runs"]
-
-
-def _wait_run(af: Airflow, dag_id: str, run_id: str, timeout: float = 120) -> str:
-    deadline = time.monotonic() + timeout
-    state = ""
-    while time.monotonic() < deadline:
-        state = af.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
-        if state in ("success", "failed"):
-            break
-        time.sleep(1)
-    return state
 
 
 # -- 6. steering is serialized per plan ---------------------------------------------------------
@@ -160,7 +159,7 @@ def test_lots_that_cannot_get_a_run_fail_alone_with_their_reason(airflow: Airflo
 def test_a_lot_that_takes_over_a_cancelled_plans_run_runs_on_this_plans_terms(airflow: Airflow):
     today = dt.datetime.now(dt.timezone.utc).date().isoformat()
     airflow.api("POST", "/api/v2/pools", json={"name": "adopt_pool", "slots": 4})
-    submit(airflow, {"dag_id": "ledger_daily", "name": "waits-today", "lot": "1d", "dates": [today]})
+    submit(airflow, {"dag_id": "ledger_fail", "name": "waits-today", "lot": "1d", "dates": [today]})
     lot = wait_lot(airflow, "waits-today", 0, "waiting")
     assert lot["state"] == "waiting" and "data time ends" in lot["reason"], lot
     assert (
@@ -169,7 +168,7 @@ def test_a_lot_that_takes_over_a_cancelled_plans_run_runs_on_this_plans_terms(ai
     submit(
         airflow,
         {
-            "dag_id": "ledger_daily",
+            "dag_id": "ledger_fail",
             "name": "runs-today",
             "lot": "1d",
             "dates": [today],
@@ -184,9 +183,9 @@ def test_a_lot_that_takes_over_a_cancelled_plans_run_runs_on_this_plans_terms(ai
     assert wait_for(airflow, "runs-today", timeout=180)["state"] == "success"
     (adopted,) = lots(airflow, "runs-today")
     assert adopted["run_id"] == lots(airflow, "waits-today")[0]["run_id"], "the old run was taken over"
-    run = airflow.api("GET", f"/api/v2/dags/ledger_daily/dagRuns/{adopted['run_id']}")
+    run = airflow.api("GET", f"/api/v2/dags/ledger_fail/dagRuns/{adopted['run_id']}")
     assert run["conf"]["source"] == "adopted"
-    tis = task_instances(airflow, "ledger_daily", adopted["run_id"])
+    tis = task_instances(airflow, "ledger_fail", adopted["run_id"])
     assert (tis["a"]["pool"], tis["a"]["priority_weight"]) == ("adopt_pool", 7)
     assert tis["b"]["state"] == "success" and "runs-today" in (tis["b"]["note"] or "")
     ran = [e["task_id"] for e in airflow.ledger_entries() if e["run_id"] == adopted["run_id"]]
@@ -239,7 +238,7 @@ def test_a_dry_run_task_cleared_from_the_ui_still_does_not_run(airflow: Airflow)
             "include_downstream": False,
         },
     )
-    assert _wait_run(airflow, "ledger_daily", lot["run_id"]) == "success"
+    assert wait_run(airflow, "ledger_daily", lot["run_id"]) == "success"
     tis = task_instances(airflow, "ledger_daily", lot["run_id"])
     assert tis["b"]["state"] == "success" and tis["b"]["try_number"] >= 1, tis["b"]
     assert [e["task_id"] for e in ledger(airflow, "dry-cleared")].count("b") == 0
@@ -259,7 +258,7 @@ def test_depends_on_past_is_refused_where_it_would_hang_and_runs_where_it_holds(
     failed = airflow.api(
         "POST", "/api/v2/dags/ledger_past/dagRuns", json={"logical_date": "2024-02-03T00:00:00Z"}
     )
-    assert _wait_run(airflow, "ledger_past", failed["dag_run_id"]) == "failed"
+    assert wait_run(airflow, "ledger_past", failed["dag_run_id"]) == "failed"
     submit(airflow, {**base, "name": "past-asc", "parallelism": 3})
     assert wait_for(airflow, "past-asc", timeout=240)["state"] == "success"
     assert sorted(e["ds"] for e in ledger(airflow, "past-asc")) == ["2024-02-04", "2024-02-05", "2024-02-06"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from tests.integration.harness import Airflow
-from tests.integration.plans import API, get, ledger, submit, wait_for
+from tests.integration.plans import API, get, ledger, submit, wait_for, wait_run
 
 
 def _post(af: Airflow, path: str, body: object, user: str | None = "admin") -> tuple[int, dict]:
@@ -75,14 +75,7 @@ def test_a_notify_run_triggered_by_hand_calls_no_notifier(airflow: Airflow):
             },
         },
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        state = airflow.api("GET", f"/api/v2/dags/backfill_plan_controller/dagRuns/{run['dag_run_id']}")[
-            "state"
-        ]
-        if state in ("success", "failed"):
-            break
-        time.sleep(1)
+    state = wait_run(airflow, "backfill_plan_controller", run["dag_run_id"])
     assert state == "failed"
     assert not [e for e in airflow.ledger_entries() if e.get("plan") == "forged"]
 
@@ -98,12 +91,7 @@ def test_reserved_conf_key_in_a_manual_run_injects_nothing(airflow: Airflow):
         "/api/v2/dags/ledger_guarded/dagRuns",
         json={"logical_date": "2024-05-05T00:00:00Z", "conf": FORGED},  # after the DAG's start_date
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        state = airflow.api("GET", f"/api/v2/dags/ledger_guarded/dagRuns/{run['dag_run_id']}")["state"]
-        if state in ("success", "failed"):
-            break
-        time.sleep(1)
+    state = wait_run(airflow, "ledger_guarded", run["dag_run_id"])
     assert state == "failed", "a forged task_params conf must not run"
     tis = airflow.api("GET", f"/api/v2/dags/ledger_guarded/dagRuns/{run['dag_run_id']}/taskInstances")
     assert [ti["state"] for ti in tis["task_instances"]] == ["failed"]
@@ -202,7 +190,7 @@ def test_preview_and_create_authorize_every_dag_in_scope(airflow: Airflow):
 
 
 def test_the_drivers_token_is_only_in_encrypted_trigger_kwargs_and_stored_hashed(airflow: Airflow):
-    submit(airflow, {"dag_id": "ledger_hourly", "name": "token-check", "lot": "12h", "dates": ["2024-04-01"]})
+    submit(airflow, {"dag_id": "ledger_hourly", "name": "token-check", "lot": "12h", "dates": ["2024-04-02"]})
     (driver,) = airflow.sql("SELECT run_id, token_hash FROM backfill_driver")
     if driver.run_id:
         run = airflow.api("GET", f"/api/v2/dags/backfill_plan_controller/dagRuns/{driver.run_id}")
