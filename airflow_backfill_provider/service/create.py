@@ -21,6 +21,7 @@ from airflow_backfill_provider.service import advance, driver
 from airflow_backfill_provider.service.dags import dag_graph
 from airflow_backfill_provider.service.datamodels import CreatedOut, PlanOut
 from airflow_backfill_provider.service.gates import OUTSIDE
+from airflow_backfill_provider.service.locking import start_writing
 from airflow_backfill_provider.service.lots import now
 from airflow_backfill_provider.service.materialise import ensure_parked_pool
 from airflow_backfill_provider.service.planning import plan_lots
@@ -48,6 +49,7 @@ def create(
     planned = plan_lots(spec, session)
     if authorize is not None:
         authorize(list(planned.dags))
+    start_writing(session)  # one transaction, savepoint included, on SQLite too
     try:
         with session.begin_nested():
             row = _insert_plan(spec, name, planned, user, session)

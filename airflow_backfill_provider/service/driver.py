@@ -18,7 +18,7 @@ import secrets
 import time
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from airflow_backfill_provider.exceptions import BackfillError
 from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID
 from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.datamodels import DriverPassOut
+from airflow_backfill_provider.service.locking import start_writing
 from airflow_backfill_provider.service.lots import now
 from airflow_backfill_provider.service.tables import DriverRow
 
@@ -46,10 +47,7 @@ def _hash(token: str) -> str:
 def lock_driver(session: Session) -> DriverRow:
     """The driver's row, locked (created on first use)."""
     query = select(DriverRow).where(DriverRow.id == DRIVER_ID)
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            update(DriverRow).where(DriverRow.id == DRIVER_ID).values(updated_at=DriverRow.updated_at)
-        )
+    start_writing(session)
     row = session.scalars(query.with_for_update().execution_options(populate_existing=True)).one_or_none()
     if row is not None:
         return row

@@ -8,6 +8,8 @@ transaction: writers then run one after another, as row locks would make them.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -42,16 +44,27 @@ def lock_plan(plan_id: int, session: Session) -> PlanRow | None:
     ).one_or_none()
 
 
-def lock_rows(query: Select[Any], session: Session, *, skip_locked: bool = False) -> list[Any]:
-    """Rows of ``query`` locked until the transaction ends; ``skip_locked`` passes over rows others hold."""
+def start_writing(session: Session) -> None:
+    """On SQLite, begin the transaction with a write, taking the database's write lock now.
+
+    Python's sqlite3 begins a transaction only at the first write; a SAVEPOINT issued before that
+    begins one of its own, which its RELEASE commits at once: a plan's rows would be committed
+    before its runs are written. Writing first keeps every step of the caller in one transaction,
+    and nobody can change what the caller reads next before it writes.
+    """
     if _sqlite(session):
-        # take the database's write lock first: nobody can change the rows between read and write
         session.execute(
             update(PlanRow)
             .where(PlanRow.id == -1)
             .values(state=PlanRow.state)
             .execution_options(synchronize_session=False)
         )
+
+
+def lock_rows(query: Select[Any], session: Session, *, skip_locked: bool = False) -> list[Any]:
+    """Rows of ``query`` locked until the transaction ends; ``skip_locked`` passes over rows others hold."""
+    if _sqlite(session):
+        start_writing(session)  # nobody can change the rows between read and write
         return list(session.scalars(query.execution_options(populate_existing=True)))
     return list(
         session.scalars(
@@ -60,17 +73,25 @@ def lock_rows(query: Select[Any], session: Session, *, skip_locked: bool = False
     )
 
 
+_SQLITE_WRITER = threading.Lock()
+"""one writing transaction of this process at a time on SQLite (see ``committed``)"""
+
+
 def committed(session: Session, work: Callable[[], T], attempts: int = 6) -> T:
     """Run ``work`` and commit; when SQLite answers "database is locked", roll back and run it again.
 
-    On SQLite every component waits at most 5 s for the one write lock; a busy scheduler can hold it
-    longer. Every write of the service is safe to repeat (same name, same plan; steering is by state),
-    so the whole transaction is simply tried again. Other errors, and other databases, are not retried.
+    On SQLite the whole database has one write lock, and Airflow's own components wait at most 5 s
+    for it (the scheduler exits when that runs out). So this process sends at most one writing
+    transaction at a time (50 plans created at once queue here, not on the database), and a write
+    refused with "database is locked" is tried again: every write of the service is safe to repeat
+    (same name, same plan; steering is by state). Other errors, and other databases, are not retried.
     """
+    sqlite = _sqlite(session)
     for attempt in range(attempts):
         try:
-            result = work()
-            session.commit()
+            with _SQLITE_WRITER if sqlite else contextlib.nullcontext():
+                result = work()
+                session.commit()
             return result
         except OperationalError as exc:
             if "locked" not in str(exc) or attempt == attempts - 1:

@@ -11,6 +11,7 @@ from fastapi import Header
 from airflow_backfill_provider.reserved import DRIVER_TOKEN_HEADER
 from airflow_backfill_provider.service import driver
 from airflow_backfill_provider.service.datamodels import DriverPassOut
+from airflow_backfill_provider.service.locking import committed
 
 router = AirflowRouter(tags=["driver"], include_in_schema=False)
 
@@ -19,4 +20,4 @@ router = AirflowRouter(tags=["driver"], include_in_schema=False)
 def driver_pass(
     session: SessionDep, token: Annotated[str | None, Header(alias=DRIVER_TOKEN_HEADER)] = None
 ) -> DriverPassOut:
-    return driver.drive(token, session)
+    return committed(session, lambda: driver.drive(token, session))

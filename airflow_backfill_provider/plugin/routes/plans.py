@@ -124,7 +124,7 @@ def list_plans(
     """Plans newest first, only those on DAGs the caller may read."""
     require_some_dag(user, "GET", session)
     readable = readable_dag_ids(user, "GET", session)
-    driver.keep_driving(session)
+    committed(session, lambda: driver.keep_driving(session))
     return queries.list_plans(
         session,
         dag_id=dag_id,
@@ -138,7 +138,7 @@ def list_plans(
 @router.get("/plans/{plan}", response_model=PlanOut)
 def get_plan(user: GetUserDep, session: SessionDep, plan: str) -> PlanOut:
     row = plan_for(user, plan, "GET", session)
-    driver.keep_driving(session)
+    committed(session, lambda: driver.keep_driving(session))
     return queries.plan_out(row, session)
 
 
