@@ -177,7 +177,7 @@ def _lot_state_of_run(
         why = (
             "its data time ends then (run_future: wait)"
             if after == lot.end
-            else "the plan set it to start then"
+            else "its interval starts then, and Airflow runs no logical date in the future"
         )
         return LotState.WAITING, f"waits until {after.isoformat()}: {why}", None
     if logical is not None and logical > current:
