@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.gates import Verdict, gate
 from airflow_backfill_provider.service.lots import now, set_state
 from airflow_backfill_provider.service.notify import start_notify_run
-from airflow_backfill_provider.service.tables import UTC, LotRow, PlanDagRow, PlanRow
+from airflow_backfill_provider.service.tables import IN_FLIGHT, UTC, LotRow, PlanDagRow, PlanRow
 from airflow_backfill_provider.states import (
     ACTIVE_LOTS,
     UNSUCCESSFUL_LOTS,
@@ -109,11 +109,7 @@ def _follow_runs(
             DagRun.end_date,
         )
         .outerjoin(DagRun, and_(DagRun.dag_id == LotRow.dag_id, DagRun.run_id == LotRow.run_id))
-        .where(
-            LotRow.plan_id.in_(list(by_id)),
-            LotRow.state.in_(ordered_active()),
-            LotRow.run_id.is_not(None),
-        )
+        .where(LotRow.plan_id.in_(list(by_id)), text(IN_FLIGHT_OF_LOT))
     ).all()
     current = now()
     flips: list[tuple[str, str]] = []
@@ -144,8 +140,8 @@ def _follow_runs(
     return in_flight
 
 
-def ordered_active() -> list[str]:
-    return [s.value for s in LotState if s in ACTIVE_LOTS]
+IN_FLIGHT_OF_LOT = " AND ".join(f"backfill_lot.{term}" for term in IN_FLIGHT.split(" AND "))
+"""``IN_FLIGHT`` on the lot table of a query that joins others (so the partial index serves it)"""
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:

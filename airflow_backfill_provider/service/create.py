@@ -8,6 +8,7 @@ under a taken name is a conflict. The caller's rights are checked on every DAG t
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import insert, select
@@ -137,22 +138,44 @@ def _insert_plan(
                 past_dependent=planned_dag.past_dependent,
             )
         )
+    _insert_lots(row.id, planned, session)
+    return row
+
+
+def _insert_lots(plan_id: int, planned: PlannedBackfill, session: Session) -> None:
+    """Every lot of the plan, pending; on PostgreSQL with one COPY (100,000 lots in well under a second)."""
     ordinals: dict[str, int] = {}
     rows = []
     for lot in planned.lots:
         ordinals[lot.dag_id] = ordinals.get(lot.dag_id, 0) + 1
-        rows.append(
-            {
-                "plan_id": row.id,
-                "idx": lot.index,
-                "dag_id": lot.dag_id,
-                "start": lot.start,
-                "end": lot.end,
-                "ordinal": ordinals[lot.dag_id],
-                "state": LotState.PENDING.value,
-                "timeline": [],
-            }
+        rows.append((lot.index, lot.dag_id, lot.start, lot.end, ordinals[lot.dag_id]))
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg2":
+        # dag ids match [A-Za-z0-9_.~:+-]: nothing in these lines needs COPY escaping
+        text = "".join(
+            f"{plan_id}\t{idx}\t{dag_id}\t{start.isoformat()}\t{end.isoformat()}\t{ordinal}\tpending\t[]\n"
+            for idx, dag_id, start, end, ordinal in rows
         )
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.copy_expert(
+            'COPY backfill_lot (plan_id, idx, dag_id, start, "end", ordinal, state, timeline) FROM STDIN',
+            io.StringIO(text),
+        )
+        return
     for first in range(0, len(rows), INSERT_CHUNK):
-        session.execute(insert(LotRow), rows[first : first + INSERT_CHUNK])
-    return row
+        session.execute(
+            insert(LotRow),
+            [
+                {
+                    "plan_id": plan_id,
+                    "idx": idx,
+                    "dag_id": dag_id,
+                    "start": start,
+                    "end": end,
+                    "ordinal": ordinal,
+                    "state": LotState.PENDING.value,
+                    "timeline": [],
+                }
+                for idx, dag_id, start, end, ordinal in rows[first : first + INSERT_CHUNK]
+            ],
+        )

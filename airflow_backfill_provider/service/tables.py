@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -88,9 +89,23 @@ class PlanDagRow(Base):
     """a task the plan runs has ``depends_on_past``: the first lot keeps Airflow's first-run exemption"""
 
 
+IN_FLIGHT = "run_id IS NOT NULL AND state IN ('pending', 'waiting', 'running')"
+"""a lot with a run that has not ended (the driver's partial index and query say it the same way)"""
+
+
 class LotRow(Base):
     __tablename__ = "backfill_lot"
-    __table_args__ = (Index("backfill_lot_plan_state", "plan_id", "state"),)
+    __table_args__ = (
+        Index("backfill_lot_plan_state", "plan_id", "state"),
+        # the lots in flight, which every pass of the driver reads: a partial index holds just them,
+        # so a pass never walks the plan's untouched lots
+        Index(
+            "backfill_lot_in_flight",
+            "plan_id",
+            postgresql_where=text(IN_FLIGHT),
+            sqlite_where=text(IN_FLIGHT),
+        ),
+    )
 
     plan_id: Mapped[int] = mapped_column(ForeignKey("backfill_plan.id", ondelete="CASCADE"), primary_key=True)
     idx: Mapped[int] = mapped_column(Integer, primary_key=True)

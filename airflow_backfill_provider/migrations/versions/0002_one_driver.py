@@ -1,4 +1,4 @@
-"""One driver for every plan: plan cursors, lot ordinals and state times, the driver's own row.
+"""One driver for every plan: plan cursors, lot ordinals and state times, the lots-in-flight index, the driver's row.
 
 The per-plan controller runs and their tokens go (``controller_run_id``, ``token_hash``); lot labels
 are computed when read. Plans in flight keep their lots; the new driver takes them over.
@@ -22,6 +22,7 @@ depends_on = None
 backfill_provider_version = "0.2.0"
 
 _UTC_DATETIME = sa.DateTime(timezone=True)
+IN_FLIGHT = "run_id IS NOT NULL AND state IN ('pending', 'waiting', 'running')"
 
 
 def _drop_column(table: str, column: str) -> None:
@@ -43,6 +44,13 @@ def upgrade() -> None:
     op.add_column("backfill_lot", sa.Column("ordinal", sa.Integer(), nullable=True))
     op.add_column("backfill_lot", sa.Column("updated_at", _UTC_DATETIME, nullable=True))
     _drop_column("backfill_lot", "label")
+    op.create_index(
+        "backfill_lot_in_flight",
+        "backfill_lot",
+        ["plan_id"],
+        postgresql_where=sa.text(IN_FLIGHT),
+        sqlite_where=sa.text(IN_FLIGHT),
+    )
     op.create_table(
         "backfill_driver",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -55,6 +63,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("backfill_driver")
+    op.drop_index("backfill_lot_in_flight", table_name="backfill_lot")
     op.add_column(
         "backfill_lot", sa.Column("label", sa.String(length=100), nullable=False, server_default="")
     )
