@@ -1,19 +1,30 @@
 """The REST API's FastAPI app (contract §4), mounted by the api-server at ``/backfill``.
 
-Built by ``create_app``: routers per resource under ``/api/v1``, and the one error shape. The
+Built by ``create_app``: routers per resource under ``/api/v1``, the one error shape, and the UI
+page's bundle under ``/static``. The
 sub-app gets the state Airflow's dependencies read (``request.app.state``), which a mounted app does
 not share with the api-server's own app.
 """
 
 from __future__ import annotations
 
+import mimetypes
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from airflow_backfill_provider import __version__
 from airflow_backfill_provider.plugin import errors
 from airflow_backfill_provider.plugin.routes import driver, plans, steering
 
 PREFIX = "/api/v1"
+BUNDLE_DIR = Path(__file__).parent / "www" / "dist"
+"""the UI page's built bundle, shipped in the wheel"""
+
+# Browsers refuse a module script served as text/plain, which some systems map .cjs to.
+mimetypes.add_type("application/javascript", ".cjs")
+mimetypes.add_type("application/javascript", ".js")
 
 
 def create_app() -> FastAPI:
@@ -25,4 +36,5 @@ def create_app() -> FastAPI:
     errors.install(app)
     for module in (plans, steering, driver):
         app.include_router(module.router, prefix=PREFIX)
+    app.mount("/static", StaticFiles(directory=BUNDLE_DIR, check_dir=False), name="static")
     return app

@@ -98,6 +98,10 @@ class PreviewOut(BaseModel):
     warnings: list[str]
     name: str
     timezone: str
+    data_start: dt.datetime | None = Field(default=None, description="the first data time the plan covers")
+    data_end: dt.datetime | None = Field(default=None, description="the last data time the plan covers")
+    calendar: CalendarOut | None = Field(default=None, description="the data time covered, by day (or hour)")
+    estimate: EstimateOut | None = None
 
 
 class CreatedOut(BaseModel):
@@ -129,3 +133,34 @@ class ErrorOut(BaseModel):
     """The one error shape of every 4xx and 5xx answer."""
 
     error: ErrorBody
+
+
+class CalendarCell(BaseModel):
+    dag_id: str
+    day: dt.date = Field(description="the local day (the first of the month when by month)")
+    hour: int | None = Field(default=None, description="the local hour, when by hour")
+    state: LotState = Field(description="the state shown: what needs attention first among its lots")
+    counts: dict[str, int] = Field(description="lots per state touching this cell")
+    first_lot: int = Field(description="index of the first lot touching this cell")
+
+
+class CalendarOut(BaseModel):
+    """The plan's lots over data time (the UI's heatmap)."""
+
+    granularity: str = Field(description="hour, day or month")
+    timezone: str
+    dags: list[str]
+    first_day: dt.date | None
+    last_day: dt.date | None
+    cells: list[CalendarCell]
+
+
+class EstimateOut(BaseModel):
+    """How long the plan may take, from the DAGs' recent successful runs."""
+
+    seconds: float | None = Field(description="None when no DAG in scope has a successful run to learn from")
+    runs_sampled: int
+    basis: str
+
+
+PreviewOut.model_rebuild()

@@ -17,9 +17,12 @@ from airflow_backfill_provider.exceptions import FieldError, PlanValidationError
 from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.plan.planner import PlannedBackfill, lot_label, plan_backfill
 from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID
+from airflow_backfill_provider.service.calendar import calendar
 from airflow_backfill_provider.service.dags import catalog, paused_dag_ids, serialized_dag
 from airflow_backfill_provider.service.datamodels import LotOut, PlannedDagOut, PreviewOut
+from airflow_backfill_provider.service.estimate import estimate
 from airflow_backfill_provider.service.notify import notify_errors
+from airflow_backfill_provider.states import LotState
 
 
 def plan_lots(spec: BackfillPlan, session: Session) -> PlannedBackfill:
@@ -77,6 +80,13 @@ def preview(spec: BackfillPlan, session: Session, *, limit: int | None = None) -
         warnings=planned.warnings,
         name=spec.name or spec.default_name(),
         timezone=planned.timezone,
+        data_start=min((lot.start for lot in planned.lots), default=None),
+        data_end=max((lot.end for lot in planned.lots), default=None),
+        calendar=calendar(
+            [(lot.dag_id, lot.index, lot.start, lot.end, LotState.PENDING.value) for lot in planned.lots],
+            planned.timezone,
+        ),
+        estimate=estimate(planned, session),
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.exceptions import FieldError, UnknownObjectError
@@ -88,11 +88,21 @@ def list_plans(
     limit: int = 50,
     offset: int = 0,
     dag_ids: Sequence[str] | None = None,
+    text: str | None = None,
 ) -> PlanList:
-    """Plans newest first; ``dag_ids`` limits them to plans on those DAGs (what the caller may read)."""
+    """Plans newest first; ``dag_ids`` limits them to plans on those DAGs (what the caller may read),
+    ``text`` to plans whose name or DAG contains it (any case)."""
     query = select(PlanRow)
     if dag_id:
         query = query.where(PlanRow.dag_id == dag_id)
+    if text:
+        needle = text.lower()
+        query = query.where(
+            or_(
+                func.lower(PlanRow.name).contains(needle, autoescape=True),
+                func.lower(PlanRow.dag_id).contains(needle, autoescape=True),
+            )
+        )
     if state:
         query = query.where(PlanRow.state == PlanState(state).value)
     if dag_ids is not None:

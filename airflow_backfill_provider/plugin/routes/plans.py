@@ -22,7 +22,9 @@ from airflow_backfill_provider.plugin.security import (
 )
 from airflow_backfill_provider.service import create as creating
 from airflow_backfill_provider.service import driver, planning, queries
+from airflow_backfill_provider.service.calendar import plan_calendar
 from airflow_backfill_provider.service.datamodels import (
+    CalendarOut,
     CreatedOut,
     ErrorOut,
     LotDetailOut,
@@ -120,6 +122,7 @@ def list_plans(
     state: PlanState | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    q: Annotated[str | None, Query(max_length=250, description="name or DAG contains this")] = None,
 ) -> PlanList:
     """Plans newest first, only those on DAGs the caller may read."""
     require_some_dag(user, "GET", session)
@@ -132,6 +135,7 @@ def list_plans(
         limit=limit,
         offset=offset,
         dag_ids=sorted(readable) if readable is not None else None,
+        text=q,
     )
 
 
@@ -161,3 +165,9 @@ def get_lot(
     user: GetUserDep, session: SessionDep, plan: str, index: Annotated[int, Path(ge=0, le=10_000_000)]
 ) -> LotDetailOut:
     return queries.lot_detail(plan_for(user, plan, "GET", session), index, session)
+
+
+@router.get("/plans/{plan}/calendar", response_model=CalendarOut)
+def get_calendar(user: GetUserDep, session: SessionDep, plan: str) -> CalendarOut:
+    """The plan's lot states over data time: one cell per DAG and day (hour for sub-daily lots)."""
+    return plan_calendar(plan_for(user, plan, "GET", session), session)

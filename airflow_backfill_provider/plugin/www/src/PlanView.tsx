@@ -1,0 +1,304 @@
+// One plan: counts per state, the calendar heatmap, the lot table (paginated on the server) with
+// per-lot retry, a lot's detail, and the steering buttons. Live while the plan is being worked on.
+import { useEffect, useState } from "react";
+
+import { api, FINAL_PLAN_STATES, LOT_STATES, links, type Lot, type LotDetail, type Plan } from "./api";
+import { CalendarView, ErrorAlert, ProgressBar, StateBadge, usePolled } from "./components";
+import { between, dateTime, duration, stateColor } from "./format";
+
+const PAGE = 50;
+const RETRYABLE = ["failed", "blocked", "cancelled"];
+
+type Action = "pause" | "resume" | "cancel" | "retry";
+
+/** Which steering a plan in this state accepts (the service refuses the rest with 409). */
+function allowed(plan: Plan): Record<Action, boolean> {
+  const retryable = RETRYABLE.some((s) => (plan.counts[s] ?? 0) > 0);
+  return {
+    pause: plan.state === "queued" || plan.state === "running",
+    resume: plan.state === "paused",
+    cancel: !FINAL_PLAN_STATES.includes(plan.state),
+    retry: retryable,
+  };
+}
+
+export function PlanView({
+  planRef,
+  params,
+  go,
+}: {
+  planRef: string;
+  params: URLSearchParams;
+  go: (changes: Record<string, string | null>, replace?: boolean) => void;
+}) {
+  const lotState = params.get("lot_state") ?? "";
+  const offset = Number(params.get("lot_offset") ?? 0) || 0;
+  const lotIndex = params.get("lot");
+  const [version, setVersion] = useState(0);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [confirmCancel, setConfirmCancel] = useState(false);
+
+  const isLive = (p: Plan | undefined) => !p || !FINAL_PLAN_STATES.includes(p.state);
+  const plan = usePolled((signal) => api.getPlan(planRef, signal), `${planRef}-${version}`, isLive);
+  const live = isLive(plan.data);
+  const calendar = usePolled((signal) => api.calendar(planRef, signal), `${planRef}-${version}`, () => live, 4000);
+  const lots = usePolled(
+    (signal) => api.lots(planRef, { state: lotState || undefined, limit: PAGE, offset }, signal),
+    `${planRef}-${lotState}-${offset}-${version}`,
+    () => live,
+  );
+
+  const steer = (action: Action, index?: number) => {
+    setBusy(index === undefined ? action : `${action}-${index}`);
+    setActionError(null);
+    api
+      .steer(planRef, action, index)
+      .then(() => setVersion((v) => v + 1))
+      .catch(setActionError)
+      .finally(() => {
+        setBusy(null);
+        setConfirmCancel(false);
+      });
+  };
+
+  const p = plan.data;
+  if (!p) {
+    return (
+      <section aria-label="backfill plan">
+        <button type="button" aria-label="Back to plans" onClick={() => go({ plan: null, lot: null, lot_state: null, lot_offset: null })}>
+          Back to plans
+        </button>
+        {plan.error ? <ErrorAlert error={plan.error} /> : <p className="muted">Loading plan {planRef}…</p>}
+      </section>
+    );
+  }
+  const can = allowed(p);
+  const total = lots.data?.total ?? 0;
+  return (
+    <section aria-label="backfill plan">
+      <div className="spread">
+        <div>
+          <h1>
+            {p.name} <span className="muted">#{p.id}</span> <StateBadge state={p.state} />
+          </h1>
+          <div className="muted">
+            DAG <a href={links.dag(p.dag_id)}>{p.dag_id}</a> · created {dateTime(p.created_at)} by {p.created_by ?? "–"} · started{" "}
+            {dateTime(p.started_at)} · ended {dateTime(p.ended_at)} · {p.timezone} ·{" "}
+            <a href={links.nativeBackfills(p.dag_id)}>Airflow's Backfills tab</a>
+          </div>
+        </div>
+        <div className="row" role="toolbar" aria-label="steer the plan">
+          <button type="button" aria-label="Back to plans" onClick={() => go({ plan: null, lot: null, lot_state: null, lot_offset: null })}>
+            Back to plans
+          </button>
+          <button type="button" aria-label="Pause" disabled={!can.pause || !!busy} onClick={() => steer("pause")}>
+            Pause
+          </button>
+          <button type="button" aria-label="Resume" disabled={!can.resume || !!busy} onClick={() => steer("resume")}>
+            Resume
+          </button>
+          {confirmCancel ? (
+            <>
+              <button type="button" className="danger" aria-label="Confirm cancel" disabled={!!busy} onClick={() => steer("cancel")}>
+                Confirm cancel
+              </button>
+              <button type="button" aria-label="Keep running" onClick={() => setConfirmCancel(false)}>
+                Keep running
+              </button>
+            </>
+          ) : (
+            <button type="button" className="danger" aria-label="Cancel" disabled={!can.cancel || !!busy} onClick={() => setConfirmCancel(true)}>
+              Cancel
+            </button>
+          )}
+          <button type="button" aria-label="Retry failed" disabled={!can.retry || !!busy} onClick={() => steer("retry")}>
+            Retry failed
+          </button>
+        </div>
+      </div>
+      <ErrorAlert error={actionError} />
+      {p.warnings.map((w, i) => (
+        <div className="warn" key={i}>
+          {w}
+        </div>
+      ))}
+      <div className="card">
+        <div className="row" style={{ gap: 18 }} aria-label="lots per state">
+          <div className="stat">
+            <span className="muted">lots</span>
+            <b data-testid="total-lots">{p.total_lots}</b>
+          </div>
+          {LOT_STATES.map((s) => (
+            <button
+              type="button"
+              key={s}
+              className="stat"
+              aria-label={`Show ${s} lots`}
+              aria-pressed={lotState === s}
+              style={{ borderColor: stateColor(s), textAlign: "left" }}
+              onClick={() => go({ lot_state: lotState === s ? null : s, lot_offset: null }, true)}
+            >
+              <span className="muted">{s}</span>
+              <b data-testid={`count-${s}`}>{p.counts[s] ?? 0}</b>
+            </button>
+          ))}
+        </div>
+        <div style={{ marginTop: 8 }}>
+          <ProgressBar counts={p.counts} total={p.total_lots} />
+        </div>
+      </div>
+      <h2>Calendar</h2>
+      <div className="card">
+        {calendar.data ? (
+          <CalendarView calendar={calendar.data} onCell={(cell) => go({ lot: String(cell.first_lot) })} />
+        ) : (
+          <ErrorAlert error={calendar.error} />
+        )}
+      </div>
+      <div className="spread">
+        <h2>Lots{lotState ? ` (${lotState})` : ""}</h2>
+        <label className="field" style={{ minWidth: 0 }}>
+          <span>Lot state</span>
+          <select aria-label="Filter lots by state" value={lotState} onChange={(e) => go({ lot_state: e.target.value, lot_offset: null }, true)}>
+            <option value="">any state</option>
+            {LOT_STATES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ErrorAlert error={lots.error} />
+      <table aria-label="lots">
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>DAG</th>
+            <th>Data interval</th>
+            <th>State</th>
+            <th>Run</th>
+            <th>Started</th>
+            <th>Duration</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {lots.data?.lots.map((lot: Lot) => (
+            <tr key={lot.index} data-lot={lot.index} data-state={lot.state}>
+              <td>{lot.index}</td>
+              <td>{lot.dag_id}</td>
+              <td>{lot.label}</td>
+              <td>
+                <StateBadge state={lot.state} />
+                {lot.reason ? <div className="muted">{lot.reason}</div> : null}
+              </td>
+              <td>{lot.run_id ? <a href={links.run(lot.dag_id, lot.run_id)}>{lot.run_id}</a> : "–"}</td>
+              <td>{dateTime(lot.start_date)}</td>
+              <td>{duration(between(lot.start_date, lot.end_date))}</td>
+              <td>
+                <div className="row">
+                  <button type="button" aria-label={`Details of lot ${lot.index}`} onClick={() => go({ lot: String(lot.index) })}>
+                    Details
+                  </button>
+                  {RETRYABLE.includes(lot.state) ? (
+                    <button type="button" aria-label={`Retry lot ${lot.index}`} disabled={!!busy} onClick={() => steer("retry", lot.index)}>
+                      Retry
+                    </button>
+                  ) : null}
+                </div>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="row" style={{ marginTop: 8 }}>
+        <button type="button" aria-label="Previous lots" disabled={offset === 0} onClick={() => go({ lot_offset: String(Math.max(offset - PAGE, 0)) }, true)}>
+          Previous
+        </button>
+        <span className="muted">{total ? `${offset + 1}–${Math.min(offset + PAGE, total)} of ${total}` : "no lots"}</span>
+        <button type="button" aria-label="Next lots" disabled={offset + PAGE >= total} onClick={() => go({ lot_offset: String(offset + PAGE) }, true)}>
+          Next
+        </button>
+      </div>
+      {lotIndex !== null ? (
+        <LotPanel planRef={planRef} index={Number(lotIndex)} live={live} version={version} onClose={() => go({ lot: null })} />
+      ) : null}
+    </section>
+  );
+}
+
+function LotPanel({ planRef, index, live, version, onClose }: { planRef: string; index: number; live: boolean; version: number; onClose: () => void }) {
+  const { data, error } = usePolled<LotDetail>((signal) => api.lot(planRef, index, signal), `${planRef}-${index}-${version}`, () => live, 3000);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") onClose();
+    };
+    globalThis.addEventListener("keydown", onKey);
+    return () => globalThis.removeEventListener("keydown", onKey);
+  }, [onClose]);
+  return (
+    <aside className="panel" role="dialog" aria-label={`lot ${index}`}>
+      <div className="spread">
+        <h2 style={{ margin: 0 }}>Lot {index}</h2>
+        <button type="button" aria-label="Close lot detail" onClick={onClose}>
+          Close
+        </button>
+      </div>
+      <ErrorAlert error={error} />
+      {data ? (
+        <div data-testid="lot-detail">
+          <p>
+            <StateBadge state={data.state} /> {data.dag_id} · {data.label}
+          </p>
+          {data.reason ? <p className="muted">{data.reason}</p> : null}
+          <p>
+            Run:{" "}
+            {data.run_id ? <a href={links.run(data.dag_id, data.run_id)}>{data.run_id}</a> : "not created yet"}
+            {" · "}started {dateTime(data.start_date)} · ended {dateTime(data.end_date)}
+          </p>
+          <h3>Timeline</h3>
+          <ol>
+            {data.timeline.map((t, i) => (
+              <li key={i}>
+                <StateBadge state={t.state} /> {dateTime(t.at)}
+              </li>
+            ))}
+          </ol>
+          <h3>Task instances</h3>
+          {data.task_instances.length === 0 ? <p className="muted">none yet</p> : null}
+          {data.task_instances.map((ti) => (
+            <div className="card" key={`${ti.task_id}-${ti.map_index}`} data-task={ti.task_id}>
+              <div className="spread">
+                <b>
+                  {ti.task_id}
+                  {ti.map_index >= 0 ? `[${ti.map_index}]` : ""}
+                </b>
+                <span>
+                  <StateBadge state={ti.state} /> {ti.dry_run ? <span className="muted">dry-run</span> : null}
+                </span>
+              </div>
+              <div className="muted">
+                try {ti.try_number} · {ti.hostname ?? "no host"} · {dateTime(ti.start_date)} → {dateTime(ti.end_date)} ·{" "}
+                {data.run_id ? <a href={links.taskInstance(data.dag_id, data.run_id, ti.task_id, ti.map_index)}>log</a> : null}
+              </div>
+              {Object.entries(ti.rendered_fields).map(([field, value]) => (
+                <div key={field}>
+                  <span className="muted">{field}</span>
+                  <pre data-field={field}>{typeof value === "string" ? value : JSON.stringify(value, null, 2)}</pre>
+                </div>
+              ))}
+              {ti.error ? (
+                <div>
+                  <span className="muted">error</span>
+                  <pre className="error">{ti.error}</pre>
+                </div>
+              ) : null}
+            </div>
+          ))}
+        </div>
+      ) : null}
+    </aside>
+  );
+}
