@@ -47,5 +47,8 @@ def airflow(request: pytest.FixtureRequest) -> Iterator[Airflow]:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "tests/integration" in str(item.fspath) or "tests/hostile" in str(item.fspath):
+        path = str(item.fspath)
+        if any(f"tests/{kind}" in path for kind in ("integration", "hostile", "ui")):
             item.add_marker(pytest.mark.integration)
+        if "tests/ui" in path:
+            item.add_marker(pytest.mark.ui)

@@ -394,6 +394,7 @@ export function NewPlan({ fixedDagId, onCreated, onCancel }: { fixedDagId?: stri
           YAML
         </button>
       </div>
+      <div className="split">
       {tab === "yaml" ? (
         <div className="card">
           <label className="field">
@@ -506,7 +507,7 @@ export function NewPlan({ fixedDagId, onCreated, onCancel }: { fixedDagId?: stri
           </div>
         </div>
       )}
-      <div className="card" aria-live="polite" aria-label="preview">
+      <div className="card sticky" aria-live="polite" aria-label="preview">
         <div className="spread">
           <h2 style={{ margin: 0 }}>Preview {previewing ? <span className="muted">(updating…)</span> : null}</h2>
           <div className="row">
@@ -517,6 +518,7 @@ export function NewPlan({ fixedDagId, onCreated, onCancel }: { fixedDagId?: stri
         </div>
         <ErrorAlert error={createError ?? previewError} />
         {preview ? <PreviewSummary preview={preview} /> : !previewError ? <p className="muted">Choose a DAG and its data time to see the lots.</p> : null}
+      </div>
       </div>
     </section>
   );

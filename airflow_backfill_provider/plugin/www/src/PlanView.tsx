@@ -40,13 +40,17 @@ export function PlanView({
   const [confirmCancel, setConfirmCancel] = useState(false);
 
   const isLive = (p: Plan | undefined) => !p || !FINAL_PLAN_STATES.includes(p.state);
-  const plan = usePolled((signal) => api.getPlan(planRef, signal), `${planRef}-${version}`, isLive);
+  const plan = usePolled((signal) => api.getPlan(planRef, signal), `${planRef}-${version}`, isLive, 2500, planRef);
   const live = isLive(plan.data);
-  const calendar = usePolled((signal) => api.calendar(planRef, signal), `${planRef}-${version}`, () => live, 4000);
+  // calendar and lots reload at once when the plan's state or counts move, and poll while it is live
+  const moved = `${version}-${plan.data?.state}-${JSON.stringify(plan.data?.counts ?? {})}`;
+  const calendar = usePolled((signal) => api.calendar(planRef, signal), `${planRef}-${moved}`, () => live, 4000, planRef);
   const lots = usePolled(
     (signal) => api.lots(planRef, { state: lotState || undefined, limit: PAGE, offset }, signal),
-    `${planRef}-${lotState}-${offset}-${version}`,
+    `${planRef}-${lotState}-${offset}-${moved}`,
     () => live,
+    2500,
+    `${planRef}-${lotState}-${offset}`,
   );
 
   const steer = (action: Action, index?: number) => {
@@ -230,7 +234,13 @@ export function PlanView({
 }
 
 function LotPanel({ planRef, index, live, version, onClose }: { planRef: string; index: number; live: boolean; version: number; onClose: () => void }) {
-  const { data, error } = usePolled<LotDetail>((signal) => api.lot(planRef, index, signal), `${planRef}-${index}-${version}`, () => live, 3000);
+  const { data, error } = usePolled<LotDetail>(
+    (signal) => api.lot(planRef, index, signal),
+    `${planRef}-${index}-${version}`,
+    () => live,
+    3000,
+    `${planRef}-${index}`,
+  );
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape") onClose();

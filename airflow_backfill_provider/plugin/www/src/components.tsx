@@ -149,12 +149,14 @@ export function useRoute(): [URLSearchParams, (changes: Record<string, string | 
   return [new URLSearchParams(search), go];
 }
 
-/** Loads with ``load`` now, whenever ``key`` changes, and every ``everyMs`` while ``live``. */
+/** Loads with ``load`` now, whenever ``key`` changes, and every ``everyMs`` while ``live``. What was
+ * loaded stays shown while it reloads, unless ``identity`` (what is shown) changes. */
 export function usePolled<T>(
   load: (signal: AbortSignal) => Promise<T>,
   key: string,
   live: (data: T | undefined) => boolean,
   everyMs = 2500,
+  identity: string = key,
 ): { data: T | undefined; error: unknown; reload: () => void } {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
@@ -167,7 +169,7 @@ export function usePolled<T>(
   useEffect(() => {
     latest.current = undefined;
     setData(undefined);
-  }, [key]);
+  }, [identity]);
   useEffect(() => {
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -56,6 +56,9 @@ export const CSS = `
 .bfp .tabs button[aria-selected="true"] { background: var(--chakra-colors-blue-solid, #3182ce); color: #fff; }
 .bfp .alert { border-left: 4px solid #e53e3e; padding: 8px 12px; margin: 8px 0; background: rgba(229,62,62,0.08); }
 .bfp .warn { border-left: 4px solid #d69e2e; padding: 6px 12px; margin: 4px 0; background: rgba(214,158,46,0.1); }
+.bfp .split { display: grid; grid-template-columns: minmax(0, 3fr) minmax(340px, 2fr); gap: 16px; align-items: start; }
+@media (max-width: 1100px) { .bfp .split { grid-template-columns: minmax(0, 1fr); } }
+.bfp .sticky { position: sticky; top: 8px; max-height: calc(100vh - 16px); overflow: auto; }
 .bfp .stat { display: flex; flex-direction: column; min-width: 110px; }
 .bfp .stat b { font-size: 20px; }
 `;
