@@ -39,13 +39,6 @@ LotSpan = tuple[str, int, dt.datetime, dt.datetime, str]
 """(dag_id, lot index, data interval start, end, state)"""
 
 
-def _days(start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> list[dt.date]:
-    """The local days an interval touches; a zero-length interval (a cron trigger's) touches its day."""
-    first = start.astimezone(tz).date()
-    last = (end - dt.timedelta(microseconds=1)).astimezone(tz).date() if end > start else first
-    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-
-
 def _hours(start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> list[tuple[dt.date, int]]:
     step = dt.timedelta(hours=1)
     at = start.replace(minute=0, second=0, microsecond=0)
@@ -63,50 +56,84 @@ def calendar(lots: Iterable[LotSpan], tz_name: str) -> CalendarOut:
     when either would exceed ``MAX_CELLS``."""
     tz = ZoneInfo(tz_name)
     spans = list(lots)
+    # each lot's first and last local day, worked out once (time zone arithmetic is the cost here)
+    days = [_first_last(start, end, tz) for _dag, _index, start, end, _state in spans]
     per_day: dict[tuple[str, dt.date], int] = {}
-    for dag_id, _index, start, _end, _state in spans:
-        key = (dag_id, start.astimezone(tz).date())
-        per_day[key] = per_day.get(key, 0) + 1
+    for (dag_id, *_), (first, _last) in zip(spans, days, strict=True):
+        per_day[(dag_id, first)] = per_day.get((dag_id, first), 0) + 1
     sub_daily = any(n > 1 for n in per_day.values())
+    cells = None
     for granularity in (["hour"] if sub_daily else []) + ["day", "month"]:
-        cells = _aggregate(spans, tz, granularity)
+        cells = _aggregate(spans, days, tz, granularity)
         if cells is not None:
             break
     assert cells is not None  # months always fit: max_lots bounds the plan's span
     dag_ids = list(dict.fromkeys(s[0] for s in spans))
-    ordered = sorted(cells.values(), key=lambda c: (dag_ids.index(c.dag_id), c.day, c.hour or 0))
-    return CalendarOut(
+    position = {dag_id: n for n, dag_id in enumerate(dag_ids)}
+    ordered = sorted(cells.values(), key=lambda c: (position[c["dag_id"]], c["day"], c["hour"] or 0))
+    return CalendarOut.model_construct(  # built here, from valid parts: not validated again
         granularity=granularity,
         timezone=tz_name,
         dags=dag_ids,
-        first_day=min((c.day for c in ordered), default=None),
-        last_day=max((c.day for c in ordered), default=None),
+        first_day=min((c["day"] for c in ordered), default=None),
+        last_day=max((c["day"] for c in ordered), default=None),
         cells=ordered,
     )
 
 
-def _aggregate(spans: list[LotSpan], tz: ZoneInfo, granularity: str) -> dict[tuple, CalendarCell] | None:
-    cells: dict[tuple, CalendarCell] = {}
-    for dag_id, index, start, end, state in spans:
-        if granularity == "hour":
-            keys: list[tuple[dt.date, int | None]] = list(_hours(start, end, tz))
-        elif granularity == "day":
-            keys = [(day, None) for day in _days(start, end, tz)]
-        else:
-            keys = list(dict.fromkeys((day.replace(day=1), None) for day in _days(start, end, tz)))
-        for day, hour in keys:
-            cell = cells.get((dag_id, day, hour))
+def _first_last(start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> tuple[dt.date, dt.date]:
+    """The first and last local day an interval touches; a zero-length interval (a cron trigger's)
+    touches its own day."""
+    first = start.astimezone(tz).date()
+    if end <= start:
+        return first, first
+    return first, (end - _TICK).astimezone(tz).date()
+
+
+_TICK = dt.timedelta(microseconds=1)
+
+
+def _keys(
+    start: dt.datetime, end: dt.datetime, first: dt.date, last: dt.date, tz: ZoneInfo, granularity: str
+) -> list[tuple[dt.date, int | None]]:
+    if granularity == "hour":
+        return list(_hours(start, end, tz))
+    if first == last:
+        return [(first if granularity == "day" else first.replace(day=1), None)]
+    spanned = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    if granularity == "day":
+        return [(day, None) for day in spanned]
+    return list(dict.fromkeys((day.replace(day=1), None) for day in spanned))
+
+
+def _aggregate(
+    spans: list[LotSpan], days: list[tuple[dt.date, dt.date]], tz: ZoneInfo, granularity: str
+) -> dict[tuple, CalendarCell] | None:
+    # plain lists while counting ([rank shown, counts, first lot]); models once at the end
+    found: dict[tuple[str, dt.date, int | None], list] = {}
+    for (dag_id, index, start, end, state), (first, last) in zip(spans, days, strict=True):
+        rank = _RANK.get(state, len(_RANK))
+        for day, hour in _keys(start, end, first, last, tz, granularity):
+            cell = found.get((dag_id, day, hour))
             if cell is None:
-                if len(cells) >= MAX_CELLS and granularity != "month":
+                if len(found) >= MAX_CELLS and granularity != "month":
                     return None
-                cell = cells[(dag_id, day, hour)] = CalendarCell(
-                    dag_id=dag_id, day=day, hour=hour, state=LotState(state), counts={}, first_lot=index
-                )
-            cell.counts[state] = cell.counts.get(state, 0) + 1
-            cell.first_lot = min(cell.first_lot, index)
-            if _RANK.get(state, 99) < _RANK.get(cell.state.value, 99):
-                cell.state = LotState(state)
-    return cells
+                found[(dag_id, day, hour)] = [rank, {state: 1}, index]
+                continue
+            cell[0] = min(cell[0], rank)
+            cell[1][state] = cell[1].get(state, 0) + 1
+            cell[2] = min(cell[2], index)
+    return {
+        key: CalendarCell(
+            dag_id=key[0],
+            day=key[1],
+            hour=key[2],
+            state=SHOWN_FIRST[rank] if rank < len(SHOWN_FIRST) else LotState.PENDING,
+            counts=counts,
+            first_lot=first,
+        )
+        for key, (rank, counts, first) in found.items()
+    }
 
 
 def plan_calendar(row: PlanRow, session: Session) -> CalendarOut:

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict
 
 from airflow_backfill_provider.states import LotState, PlanState
 
@@ -135,13 +136,20 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
-class CalendarCell(BaseModel):
+class CalendarCell(TypedDict):
+    """One cell of the calendar (a dict, not a model: a calendar has up to 20,000 of them)."""
+
     dag_id: str
-    day: dt.date = Field(description="the local day (the first of the month when by month)")
-    hour: int | None = Field(default=None, description="the local hour, when by hour")
-    state: LotState = Field(description="the state shown: what needs attention first among its lots")
-    counts: dict[str, int] = Field(description="lots per state touching this cell")
-    first_lot: int = Field(description="index of the first lot touching this cell")
+    day: dt.date
+    """the local day (the first of the month when by month)"""
+    hour: int | None
+    """the local hour, when by hour"""
+    state: LotState
+    """the state shown: what needs attention first among its lots"""
+    counts: dict[str, int]
+    """lots per state touching this cell"""
+    first_lot: int
+    """index of the first lot touching this cell"""
 
 
 class CalendarOut(BaseModel):

@@ -34,30 +34,35 @@ def test_a_day_shows_what_needs_attention_first_and_counts_every_lot():
         "UTC",
     )
     assert found.granularity == "day" and found.dags == ["a", "b"]
-    cells = {(c.dag_id, c.day.isoformat()): c for c in found.cells}
+    cells = {(c["dag_id"], c["day"].isoformat()): c for c in found.cells}
     assert set(cells) == {("a", "2024-01-01"), ("a", "2024-01-02"), ("a", "2024-01-03"), ("b", "2024-01-01")}
-    assert cells[("a", "2024-01-03")].state is LotState.FAILED and cells[("a", "2024-01-03")].first_lot == 1
+    assert cells[("a", "2024-01-03")]["state"] is LotState.FAILED and cells[("a", "2024-01-03")]["first_lot"] == 1
     assert (found.first_day, found.last_day) == (dt.date(2024, 1, 1), dt.date(2024, 1, 3))
 
 
 def test_mixed_states_in_one_day_rank_failures_first():
     lots = [
-        ("a", i, at(2024, 1, 1, i), at(2024, 1, 1, i + 1), s)
-        for i, s in enumerate(["success", "failed", "running"])
+        ("a", 0, at(2024, 1, 1), at(2024, 1, 3), "success"),
+        ("a", 1, at(2024, 1, 2), at(2024, 1, 4), "failed"),
+        ("a", 2, at(2024, 1, 3), at(2024, 1, 5), "running"),
     ]
-    (cell,) = cal._aggregate(lots, cal.ZoneInfo("UTC"), "day").values()  # type: ignore[union-attr]
-    assert cell.state is LotState.FAILED and cell.counts == {"success": 1, "failed": 1, "running": 1}
+    found = cal.calendar(lots, "UTC")
+    cells = {c["day"].isoformat(): c for c in found.cells}
+    assert cells["2024-01-02"]["state"] is LotState.FAILED
+    assert cells["2024-01-02"]["counts"] == {"success": 1, "failed": 1}
+    assert cells["2024-01-03"]["counts"] == {"failed": 1, "running": 1} and cells["2024-01-03"]["first_lot"] == 1
+    assert cells["2024-01-04"]["state"] is LotState.RUNNING
 
 
 def test_days_are_the_plans_local_days():
     found = cal.calendar([("a", 0, at(2024, 1, 1, 20), at(2024, 1, 2, 20), "success")], "Asia/Shanghai")
-    assert [c.day.isoformat() for c in found.cells] == ["2024-01-02", "2024-01-03"]
+    assert [c["day"].isoformat() for c in found.cells] == ["2024-01-02", "2024-01-03"]
 
 
 def test_hours_of_a_sub_daily_plan():
     lots = [("a", i, at(2024, 1, 1, i), at(2024, 1, 1, i + 1), "success") for i in range(6)]
     found = cal.calendar(lots, "UTC")
-    assert found.granularity == "hour" and [c.hour for c in found.cells] == list(range(6))
+    assert found.granularity == "hour" and [c["hour"] for c in found.cells] == list(range(6))
 
 
 def test_a_calendar_too_big_to_draw_folds_into_months(monkeypatch):
@@ -68,4 +73,4 @@ def test_a_calendar_too_big_to_draw_folds_into_months(monkeypatch):
     ]
     found = cal.calendar(lots, "UTC")
     assert found.granularity == "month" and len(found.cells) == 14  # 2000-01 .. 2001-02
-    assert sum(c.counts["pending"] for c in found.cells) == 400  # each lot counted once, in its month
+    assert sum(c["counts"]["pending"] for c in found.cells) == 400  # each lot counted once, in its month

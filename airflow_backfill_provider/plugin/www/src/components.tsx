@@ -72,8 +72,7 @@ export function CalendarView({ calendar, onCell }: { calendar: Calendar; onCell?
         type="button"
         className={`cell${calendar.granularity === "month" ? " month" : ""}`}
         style={{ background: stateColor(c.state) }}
-        title={label}
-        aria-label={label}
+        title={label /* also the button's accessible name */}
         data-day={c.day}
         data-state={c.state}
         onClick={() => onCell?.(c)}
