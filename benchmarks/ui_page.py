@@ -45,7 +45,9 @@ def drawn_at(ui: Page, cells: int, timeout: float = 60) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--postgres", help="SQLAlchemy URL of an empty PostgreSQL database (default: SQLite)")
     parser.add_argument("--lots", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)
@@ -108,7 +110,9 @@ def main() -> None:
     print(f"  calendar answer {size / 1024:.0f} KiB")
     print(f"  calendar answered, in page (click -> last byte):       {statistics.median(fetched):7.1f} ms")
     print(f"  page drawn, in page (click in the list -> plan drawn): {statistics.median(warm):7.1f} ms")
-    print(f"  page drawn, cold (URL typed -> plan drawn, Airflow UI start-up included): {statistics.median(cold):7.1f} ms")
+    print(
+        f"  page drawn, cold (URL typed -> plan drawn, Airflow UI start-up included): {statistics.median(cold):7.1f} ms"
+    )
 
 
 if __name__ == "__main__":

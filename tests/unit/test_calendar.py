@@ -36,7 +36,10 @@ def test_a_day_shows_what_needs_attention_first_and_counts_every_lot():
     assert found.granularity == "day" and found.dags == ["a", "b"]
     cells = {(c["dag_id"], c["day"].isoformat()): c for c in found.cells}
     assert set(cells) == {("a", "2024-01-01"), ("a", "2024-01-02"), ("a", "2024-01-03"), ("b", "2024-01-01")}
-    assert cells[("a", "2024-01-03")]["state"] is LotState.FAILED and cells[("a", "2024-01-03")]["first_lot"] == 1
+    assert (
+        cells[("a", "2024-01-03")]["state"] is LotState.FAILED
+        and cells[("a", "2024-01-03")]["first_lot"] == 1
+    )
     assert (found.first_day, found.last_day) == (dt.date(2024, 1, 1), dt.date(2024, 1, 3))
 
 
@@ -50,7 +53,9 @@ def test_mixed_states_in_one_day_rank_failures_first():
     cells = {c["day"].isoformat(): c for c in found.cells}
     assert cells["2024-01-02"]["state"] is LotState.FAILED
     assert cells["2024-01-02"]["counts"] == {"success": 1, "failed": 1}
-    assert cells["2024-01-03"]["counts"] == {"failed": 1, "running": 1} and cells["2024-01-03"]["first_lot"] == 1
+    assert (
+        cells["2024-01-03"]["counts"] == {"failed": 1, "running": 1} and cells["2024-01-03"]["first_lot"] == 1
+    )
     assert cells["2024-01-04"]["state"] is LotState.RUNNING
 
 
