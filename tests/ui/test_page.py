@@ -56,6 +56,7 @@ def test_create_through_the_form_and_watch_it_succeed(page: Callable[[str], Page
     # the DAG's real tasks are offered as pickers; dry-run "audit"
     ui.click("Exclude (dry-run): audit")
     ui.type("Name", "ui-form-plan")
+    ui.click("Preview")  # the preview also follows typing; the button asks at once
     ui.wait(lambda: ui.one('[data-testid="preview-total"]').text == "3", what="a preview of 3 lots")
     preview = ui.one('[data-testid="preview"]').text
     assert "2025-05-01" in preview and "Estimated duration" in preview
@@ -174,4 +175,28 @@ def test_every_control_has_a_name_and_the_keyboard_reaches_it(page: Callable[[st
         active = ui.driver.switch_to.active_element
         focused.add(active.get_attribute("aria-label"))
         active.send_keys("\t")
-    assert {"Parallelism", "Order", "Conf", "Create"} <= focused
+    assert {"Parallelism", "Order", "Conf", "Preview", "Create"} <= focused
+
+
+def test_light_and_dark_follow_airflow(page: Callable[[str], Page], airflow: Airflow) -> None:
+    plans.submit(
+        airflow, {"dag_id": "ledger_daily", "name": "ui-dark", "paused": True, "dates": ["2025-08-02"]}
+    )
+    ui = page("admin")
+    brightness = """
+        const color = getComputedStyle(document.querySelector('.bfp')).color;  // rgb() or Chakra's oklch()
+        const [a, b, c] = color.match(/[0-9.]+/g).map(Number);
+        return color.startsWith('oklch') ? a : (0.299 * a + 0.587 * b + 0.114 * c) / 255;
+    """
+    for theme, light_text in (("light", False), ("dark", True)):
+        ui.open(NAV)
+        ui.driver.execute_script("localStorage.setItem('theme', arguments[0])", theme)  # Airflow's own switch
+        ui.open(f"{NAV}?plan=ui-dark")
+        ui.wait(lambda: "ui-dark" in ui.heading(), what="the plan")
+        assert (
+            ui.driver.execute_script("return document.documentElement.classList.contains('dark')")
+            == light_text
+        )
+        assert (ui.driver.execute_script(brightness) > 0.5) == light_text
+        ui.shot(f"plan-{theme}")
+    ui.driver.execute_script("localStorage.removeItem('theme')")

@@ -1,7 +1,7 @@
 // The new-plan form: every plan field (contract §1), the DAG's own tasks as pickers, a live preview
 // from the server while typing, errors next to their fields, and the plan as YAML to read or paste.
 import yaml from "js-yaml";
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 
 import { api, ApiError, type FieldError, type Preview } from "./api";
 import { CalendarView, ErrorAlert } from "./components";
@@ -277,6 +277,8 @@ export function NewPlan({ fixedDagId, onCreated, onCancel }: { fixedDagId?: stri
   const [preview, setPreview] = useState<Preview | null>(null);
   const [previewError, setPreviewError] = useState<unknown>(null);
   const [previewing, setPreviewing] = useState(false);
+  const [asked, setAsked] = useState(0); // "Preview" pressed: preview now, without waiting for a pause
+  const lastAsked = useRef(0);
   const [createError, setCreateError] = useState<unknown>(null);
   const [creating, setCreating] = useState(false);
   const [dagIds, setDagIds] = useState<string[]>([]);
@@ -340,12 +342,13 @@ export function NewPlan({ fixedDagId, onCreated, onCancel }: { fixedDagId?: stri
         .finally(() => {
           if (!controller.signal.aborted) setPreviewing(false);
         });
-    }, 400);
+    }, asked !== lastAsked.current ? 0 : 400);
+    lastAsked.current = asked;
     return () => {
       clearTimeout(timer);
       controller.abort();
     };
-  }, [body, dagId]);
+  }, [body, dagId, asked]);
 
   const fieldErrors: FieldError[] = [
     ...(createError instanceof ApiError ? createError.fields : []),
@@ -511,6 +514,9 @@ export function NewPlan({ fixedDagId, onCreated, onCancel }: { fixedDagId?: stri
         <div className="spread">
           <h2 style={{ margin: 0 }}>Preview {previewing ? <span className="muted">(updating…)</span> : null}</h2>
           <div className="row">
+            <button type="button" aria-label="Preview" disabled={!dagId} onClick={() => setAsked((n) => n + 1)}>
+              Preview
+            </button>
             <button type="button" className="primary" aria-label="Create" disabled={creating || !dagId} onClick={create}>
               {creating ? "Creating…" : "Create"}
             </button>
@@ -543,7 +549,11 @@ function PreviewSummary({ preview }: { preview: Preview }) {
           <b data-testid="preview-estimate" title={preview.estimate?.basis}>
             {preview.estimate?.seconds != null ? duration(preview.estimate.seconds) : "no runs to learn from"}
           </b>
-          {preview.estimate?.runs_sampled ? <span className="muted">from {preview.estimate.runs_sampled} recent runs</span> : null}
+          {preview.estimate?.runs_sampled ? (
+            <span className="muted">
+              from {preview.estimate.runs_sampled} recent run{preview.estimate.runs_sampled === 1 ? "" : "s"}
+            </span>
+          ) : null}
         </div>
         <div className="stat">
           <span className="muted">Name</span>
