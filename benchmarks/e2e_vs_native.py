@@ -7,7 +7,11 @@ both: from submission to the end of the last run, as Airflow records it. Target:
 
 Then a 10,000-lot plan: p95 of ``GET /plans/{plan}`` and ``GET /plans/{plan}/lots``. Target < 200 ms.
 
-    python benchmarks/e2e_vs_native.py [--rounds 2] [--postgres URL]
+    python benchmarks/e2e_vs_native.py [--rounds 2] [--postgres URL [--celery]]
+
+``--celery``: the same on CeleryExecutor with two workers and two schedulers (the topology of
+tests/celery and docker-compose.yaml, on loopback with a private Redis); run it beside a run
+without it for LocalExecutor and Celery side by side, the native backfill the anchor of each.
 """
 
 from __future__ import annotations
@@ -128,8 +132,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--only-reads", action="store_true", help="skip the engine-vs-native rounds")
     parser.add_argument("--postgres", default=None)
+    parser.add_argument("--celery", action="store_true", help="CeleryExecutor, two workers, two schedulers")
     args = parser.parse_args()
-    with running_airflow(args.postgres, dags_folder=Path(__file__).parent / "dags") as af:
+    with running_airflow(args.postgres, dags_folder=Path(__file__).parent / "dags", celery=args.celery) as af:
+        print("CeleryExecutor, 2 workers x 4, 2 schedulers" if args.celery else "LocalExecutor", flush=True)
         af.wait_for_dags(DAG_ID, "backfill_plan_controller")
         engine: list[float] = []
         native: list[float] = []

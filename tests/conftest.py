@@ -45,6 +45,10 @@ def airflow(request: pytest.FixtureRequest) -> Iterator[Airflow]:
         yield running
 
 
+# The Celery lane (tests/celery) starts its own Airflow on CeleryExecutor: opt-in.
+collect_ignore_glob = [] if os.environ.get("BACKFILL_TEST_CELERY") else ["celery/*"]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = str(item.fspath)

@@ -257,6 +257,13 @@ class BackfillPlan(_Strict):
     pool: str | None = Field(
         default=None, min_length=1, max_length=256, description="pool of the plan's task instances"
     )
+    queue: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        pattern=r"^[A-Za-z0-9_.:@-]+$",
+        description="executor queue of the plan's task instances (Celery: only workers serving it run them)",
+    )
     notify: Notify | None = Field(default=None, description="notifiers called when the plan ends")
     comment: str | None = Field(default=None, max_length=2000)
     tags: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(

@@ -316,10 +316,9 @@ def _materialise(
     materialise.prepare_task_instances(
         run,
         dag,
+        spec=spec,
+        plan_name=plan.name,
         dry_run=task_plan.dry_run,
-        note=f"dry run: skipped by backfill plan {plan.name}",
-        pool=spec.pool,
-        priority_weight=spec.priority_weight,
         session=session,
     )
     lot.run_id, lot.logical_date = run.run_id, run.logical_date

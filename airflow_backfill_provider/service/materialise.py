@@ -127,16 +127,10 @@ def presettable(tasks: Mapping[str, Collection[str]], dry_run: Collection[str]) 
 
 
 def prepare_task_instances(
-    run: Any,
-    dag: Any,
-    *,
-    dry_run: Collection[str],
-    note: str,
-    pool: str | None,
-    priority_weight: int | None,
-    session: Session,
+    run: Any, dag: Any, *, spec: BackfillPlan, plan_name: str, dry_run: Collection[str], session: Session
 ) -> None:
-    """Dry-run tasks: success now or parked; the tasks that run: the plan's pool and priority."""
+    """Dry-run tasks: success now or parked; the tasks that run: the plan's pool, priority and queue."""
+    note = f"dry run: skipped by backfill plan {plan_name}"
     graph = {t.task_id: set(t.upstream_task_ids) for t in dag.tasks}
     early = presettable(graph, dry_run)
     started = now()
@@ -150,10 +144,12 @@ def prepare_task_instances(
             else:
                 ti.pool = PARKED_POOL
         else:
-            if pool is not None:
-                ti.pool = pool
-            if priority_weight is not None:
-                ti.priority_weight = priority_weight
+            if spec.pool is not None:
+                ti.pool = spec.pool
+            if spec.priority_weight is not None:
+                ti.priority_weight = spec.priority_weight
+            if spec.queue is not None:
+                ti.queue = spec.queue
         session.merge(ti)
 
 
@@ -255,7 +251,7 @@ def adopt_run(
     As Airflow's native backfill does, the run keeps its id and logical date and is cleared to
     QUEUED; it then takes everything from this plan, whoever made it before: its Backfill row and
     place in plan order, ``run_after`` (``run_future``), conf, and (in ``prepare_task_instances``)
-    dry-run tasks, pool and priority.
+    dry-run tasks, pool, priority and queue.
     """
     from airflow.models.backfill import BackfillDagRun
     from airflow.models.dagrun import DagRun

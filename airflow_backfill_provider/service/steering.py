@@ -168,10 +168,9 @@ def _rerun(row: PlanRow, lot: LotRow, session: Session) -> bool:
     materialise.prepare_task_instances(
         adopted,
         dag,
+        spec=spec,
+        plan_name=row.name,
         dry_run=dry_run,
-        note=f"dry run: skipped by backfill plan {row.name}",
-        pool=spec.pool,
-        priority_weight=spec.priority_weight,
         session=session,
     )
     return True

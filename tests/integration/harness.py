@@ -4,7 +4,7 @@ Everything lives in a temporary AIRFLOW_HOME on a free loopback port, with real 
 (SimpleAuthManager, users with passwords: an admin, a viewer, and a user with rights on a few DAGs). SQLite by default; PostgreSQL
 when ``database_url`` is given. Also usable by hand for development:
 
-    python -m tests.integration.harness [--postgres URL]   # starts, prints the URL, Ctrl-C stops
+    python -m tests.integration.harness [--postgres URL [--celery]]   # starts, prints the URL, Ctrl-C stops
 """
 
 from __future__ import annotations
@@ -39,6 +39,42 @@ ROLES = {"admin": "admin", "viewer": "viewer", "scoped": "user"}
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
 
+@dataclass(frozen=True)
+class Component:
+    """One process of a topology: its ``airflow`` command and the settings only it has."""
+
+    command: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def local_topology() -> dict[str, Component]:
+    """LocalExecutor: one of each component."""
+    return {name: Component((name,)) for name in COMPONENTS}
+
+
+def celery_topology() -> dict[str, Component]:
+    """CeleryExecutor beyond one machine, on loopback: two schedulers (HA) and two Celery workers with
+    their own names and log-server ports, the second also serving the ``backfill`` queue."""
+    found = local_topology()
+    found["scheduler"] = Component(
+        ("scheduler",), {"AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port())}
+    )
+    found["scheduler-2"] = Component(
+        ("scheduler",), {"AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port())}
+    )
+    for name, queues in (("worker-1", "default"), ("worker-2", "default,backfill")):
+        found[name] = Component(
+            ("celery", "worker", "--queues", queues, "--concurrency", "4", "--celery-hostname", f"{name}@%h"),
+            {
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+                # task instances record which worker ran them (both run on this one host)
+                "AIRFLOW__CORE__HOSTNAME_CALLABLE": "worker_names.worker_name",
+                "BACKFILL_TEST_WORKER": name,
+            },
+        )
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -52,6 +88,7 @@ class Airflow:
     home: Path
     port: int
     env: dict[str, str]
+    topology: dict[str, Component] = field(default_factory=local_topology)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _tokens: dict[str, str] = field(default_factory=dict)
 
@@ -70,11 +107,12 @@ class Airflow:
     # -- processes ----------------------------------------------------------------------------
 
     def start(self, component: str) -> None:
-        args = [component, "--port", str(self.port)] if component == "api-server" else [component]
+        spec = self.topology[component]
+        args = [*spec.command, "--port", str(self.port)] if component == "api-server" else list(spec.command)
         log = open(self.home / f"{component}.log", "ab")  # noqa: SIM115 - lives as long as the process
         self.processes[component] = subprocess.Popen(
             [sys.executable, "-m", "airflow", *args],
-            env=self.env,
+            env={**self.env, **spec.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -242,32 +280,79 @@ def make_env(home: Path, port: int, database_url: str | None, dags_folder: Path)
 
 
 @contextlib.contextmanager
-def running_airflow(database_url: str | None = None, dags_folder: Path = TEST_DAGS) -> Iterator[Airflow]:
-    """A running Airflow whose DAGs folder is a copy of ``dags_folder`` (tests may add, change, delete DAGs)."""
+def running_redis() -> Iterator[str]:
+    """A private redis-server on loopback (Debian's ``redis-server``), no persistence; yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            time.sleep(0.2)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def celery_env(database_url: str, broker_url: str) -> dict[str, str]:
+    """CeleryExecutor settings; the result backend names its driver (SQLAlchemy 2.1 would load psycopg 3)."""
+    backend = "db+postgresql+psycopg2://" + database_url.split("://", 1)[1]
+    return {
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__CELERY__BROKER_URL": broker_url,
+        "AIRFLOW__CELERY__RESULT_BACKEND": backend,
+        "AIRFLOW__CELERY__WORKER_CONCURRENCY": "4",
+        "AIRFLOW__OPERATORS__DEFAULT_QUEUE": "default",
+    }
+
+
+@contextlib.contextmanager
+def running_airflow(
+    database_url: str | None = None, dags_folder: Path = TEST_DAGS, *, celery: bool = False
+) -> Iterator[Airflow]:
+    """A running Airflow whose DAGs folder is a copy of ``dags_folder`` (tests may add, change, delete DAGs).
+
+    ``celery``: CeleryExecutor with two schedulers and two workers (``celery_topology``) and a private
+    Redis; it needs PostgreSQL.
+    """
     home = Path(tempfile.mkdtemp(prefix="airflow-home-"))
     port = free_port()
     shutil.copytree(dags_folder, home / "dags", ignore=shutil.ignore_patterns("__pycache__"))
     env = make_env(home, port, database_url, home / "dags")
-    airflow = Airflow(home=home, port=port, env=env)
-    try:
-        if database_url:
-            airflow.airflow("db", "reset", "--yes", "--skip-init")
-        airflow.airflow("db", "migrate")
-        for component in COMPONENTS:
-            airflow.start(component)
-        airflow.wait_until_up()
-        yield airflow
-    finally:
-        airflow.stop()
-        if os.environ.get("KEEP_AIRFLOW_HOME"):
-            print(f"kept {home}")
-        else:
-            shutil.rmtree(home, ignore_errors=True)
+    with contextlib.ExitStack() as stack:
+        topology = local_topology()
+        if celery:
+            if not database_url:
+                raise ValueError("CeleryExecutor needs PostgreSQL: give database_url")
+            env.update(celery_env(database_url, stack.enter_context(running_redis())))
+            topology = celery_topology()
+        airflow = Airflow(home=home, port=port, env=env, topology=topology)
+        try:
+            if database_url:
+                airflow.airflow("db", "reset", "--yes", "--skip-init")
+            airflow.airflow("db", "migrate")
+            for component in topology:
+                airflow.start(component)
+            airflow.wait_until_up()
+            yield airflow
+        finally:
+            airflow.stop()
+            if os.environ.get("KEEP_AIRFLOW_HOME"):
+                print(f"kept {home}")
+            else:
+                shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    url = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == "--postgres" else None
-    with running_airflow(url) as af:
+    url = sys.argv[sys.argv.index("--postgres") + 1] if "--postgres" in sys.argv else None
+    with running_airflow(url, celery="--celery" in sys.argv) as af:
         print(f"Airflow at {af.url} home {af.home}; admin password {USERS['admin'][1]}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             while True:

@@ -52,6 +52,7 @@ class Page:
         driver.delete_all_cookies()
         driver.get(f"{af.url}/api/v2/version")  # a page of the api-server's origin, to set its cookie
         driver.add_cookie({"name": "_token", "value": af.token(user), "path": "/"})
+        driver.get_log("browser")  # drained: console_errors() tells only what this page did
 
     def open(self, path: str) -> None:
         self.driver.get(f"{self.af.url}{path}")

@@ -28,6 +28,7 @@ def record(context, **extra):
         "ds": context["ds"],
         "try": context["ti"].try_number,
         "at": time.time(),
+        "worker": os.environ.get("BACKFILL_TEST_WORKER"),  # which Celery worker ran it (tests/celery)
         **extra,
     }
     with open(os.environ["BACKFILL_TEST_LEDGER"], "a") as ledger:

@@ -4,7 +4,7 @@ import yaml from "js-yaml";
 import { useEffect, useMemo, useRef, useState } from "react";
 
 import { api, ApiError, type FieldError, type Preview } from "./api";
-import { CalendarView, ErrorAlert } from "./components";
+import { CalendarView, ErrorAlert, useDelayed } from "./components";
 import { dateTime, duration } from "./format";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -291,32 +291,21 @@ export function NewPlan({ fixedDagId, onCreated, onCancel }: { fixedDagId?: stri
     setCreateError(null);
   };
 
-  useEffect(() => {
-    if (fixedDagId) return;
-    const controller = new AbortController();
-    const timer = setTimeout(() => {
-      api.dags(dagId, controller.signal).then(setDagIds, () => setDagIds([]));
-    }, 250);
-    return () => {
-      clearTimeout(timer);
-      controller.abort();
-    };
-  }, [dagId, fixedDagId]);
-
-  useEffect(() => {
-    if (!dagId) {
-      setTasks([]);
-      return;
-    }
-    const controller = new AbortController();
-    const timer = setTimeout(() => {
-      api.tasks(dagId, controller.signal).then(setTasks, () => setTasks([]));
-    }, 300);
-    return () => {
-      clearTimeout(timer);
-      controller.abort();
-    };
-  }, [dagId]);
+  useDelayed(
+    (signal) => {
+      if (!fixedDagId) api.dags(dagId, signal).then(setDagIds, () => setDagIds([]));
+    },
+    [dagId, fixedDagId],
+    250,
+  );
+  useDelayed(
+    (signal) => {
+      if (dagId) api.tasks(dagId, signal).then(setTasks, () => setTasks([]));
+      else setTasks([]);
+    },
+    [dagId],
+    300,
+  );
 
   useEffect(() => {
     // the live preview: the server plans what the form says, after a pause in typing
@@ -478,6 +467,7 @@ export function NewPlan({ fixedDagId, onCreated, onCancel }: { fixedDagId?: stri
             />
             <SelectField label="Future intervals" path="run_future" {...props} options={[["", "wait (default)"], ["now", "now"]]} />
             <TextField label="Pool" path="pool" {...props} placeholder="the tasks' own" />
+            <TextField label="Queue" path="queue" {...props} placeholder="the tasks' own" hint="executor queue (Celery)" />
             <TextField label="Priority weight" path="priority_weight" {...props} kind="number" placeholder="the tasks' own" />
           </div>
           <div className="row" style={{ marginTop: 8 }}>

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 
 import { api, FINAL_PLAN_STATES, PLAN_STATES, type Plan } from "./api";
-import { ErrorAlert, ProgressBar, StateBadge, usePolled } from "./components";
+import { ErrorAlert, Pager, ProgressBar, StateBadge, StateSelect, usePolled } from "./components";
 import { dateTime } from "./format";
 
 const PAGE = 25;
@@ -60,17 +60,13 @@ export function PlanList({
             />
           </label>
         )}
-        <label className="field">
-          <span>State</span>
-          <select aria-label="Filter by state" value={state} onChange={(e) => go({ state: e.target.value, offset: null })}>
-            <option value="">any state</option>
-            {PLAN_STATES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StateSelect
+          label="Filter by state"
+          name="State"
+          states={PLAN_STATES}
+          value={state}
+          onChange={(s) => go({ state: s, offset: null })}
+        />
         <label className="field">
           <span>Text</span>
           <input
@@ -126,17 +122,7 @@ export function PlanList({
         </tbody>
       </table>
       {data && data.plans.length === 0 ? <p className="muted">No plan matches. Create one with “New plan”.</p> : null}
-      <div className="row" style={{ marginTop: 8 }}>
-        <button type="button" aria-label="Previous page" disabled={offset === 0} onClick={() => go({ offset: String(Math.max(offset - PAGE, 0)) })}>
-          Previous
-        </button>
-        <span className="muted">
-          {total ? `${offset + 1}–${Math.min(offset + PAGE, total)} of ${total}` : "0 plans"}
-        </span>
-        <button type="button" aria-label="Next page" disabled={offset + PAGE >= total} onClick={() => go({ offset: String(offset + PAGE) })}>
-          Next
-        </button>
-      </div>
+      <Pager what="plans" offset={offset} page={PAGE} total={total} onOffset={(n) => go({ offset: String(n) })} />
     </section>
   );
 }

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 
 import { api, FINAL_PLAN_STATES, LOT_STATES, links, type Lot, type LotDetail, type Plan } from "./api";
-import { CalendarView, ErrorAlert, ProgressBar, StateBadge, usePolled } from "./components";
+import { CalendarView, ErrorAlert, Pager, ProgressBar, StateBadge, StateSelect, usePolled } from "./components";
 import { between, dateTime, duration, stateColor } from "./format";
 
 const PAGE = 50;
@@ -162,17 +162,13 @@ export function PlanView({
       </div>
       <div className="spread">
         <h2>Lots{lotState ? ` (${lotState})` : ""}</h2>
-        <label className="field" style={{ minWidth: 0 }}>
-          <span>Lot state</span>
-          <select aria-label="Filter lots by state" value={lotState} onChange={(e) => go({ lot_state: e.target.value, lot_offset: null }, true)}>
-            <option value="">any state</option>
-            {LOT_STATES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StateSelect
+          label="Filter lots by state"
+          name="Lot state"
+          states={LOT_STATES}
+          value={lotState}
+          onChange={(s) => go({ lot_state: s, lot_offset: null }, true)}
+        />
       </div>
       <ErrorAlert error={lots.error} />
       <table aria-label="lots">
@@ -217,15 +213,7 @@ export function PlanView({
           ))}
         </tbody>
       </table>
-      <div className="row" style={{ marginTop: 8 }}>
-        <button type="button" aria-label="Previous lots" disabled={offset === 0} onClick={() => go({ lot_offset: String(Math.max(offset - PAGE, 0)) }, true)}>
-          Previous
-        </button>
-        <span className="muted">{total ? `${offset + 1}–${Math.min(offset + PAGE, total)} of ${total}` : "no lots"}</span>
-        <button type="button" aria-label="Next lots" disabled={offset + PAGE >= total} onClick={() => go({ lot_offset: String(offset + PAGE) }, true)}>
-          Next
-        </button>
-      </div>
+      <Pager what="lots" offset={offset} page={PAGE} total={total} onOffset={(n) => go({ lot_offset: String(n) }, true)} />
       {lotIndex !== null ? (
         <LotPanel planRef={planRef} index={Number(lotIndex)} live={live} version={version} onClose={() => go({ lot: null })} />
       ) : null}

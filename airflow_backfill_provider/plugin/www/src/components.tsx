@@ -25,6 +25,78 @@ export function ProgressBar({ counts, total }: { counts: Record<string, number>;
   );
 }
 
+/** A select of states with "any state" first. */
+export function StateSelect({
+  label,
+  name,
+  states,
+  value,
+  onChange,
+}: {
+  label: string;
+  name: string;
+  states: readonly string[];
+  value: string;
+  onChange: (state: string) => void;
+}) {
+  return (
+    <label className="field" style={{ minWidth: 0 }}>
+      <span>{name}</span>
+      <select aria-label={label} value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">any state</option>
+        {states.map((s) => (
+          <option key={s} value={s}>
+            {s}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** Previous / Next over a list paginated by the server. */
+export function Pager({
+  what,
+  offset,
+  page,
+  total,
+  onOffset,
+}: {
+  what: string;
+  offset: number;
+  page: number;
+  total: number;
+  onOffset: (offset: number) => void;
+}) {
+  return (
+    <div className="row" style={{ marginTop: 8 }}>
+      <button type="button" aria-label={`Previous ${what}`} disabled={offset === 0} onClick={() => onOffset(Math.max(offset - page, 0))}>
+        Previous
+      </button>
+      <span className="muted">{total ? `${offset + 1}–${Math.min(offset + page, total)} of ${total}` : `no ${what}`}</span>
+      <button type="button" aria-label={`Next ${what}`} disabled={offset + page >= total} onClick={() => onOffset(offset + page)}>
+        Next
+      </button>
+    </div>
+  );
+}
+
+/** Runs ``effect`` ``delayMs`` after ``deps`` last changed (typing pauses), aborting what it started
+ * when they change again. */
+export function useDelayed(effect: (signal: AbortSignal) => void, deps: unknown[], delayMs: number) {
+  const effectRef = useRef(effect);
+  effectRef.current = effect;
+  useEffect(() => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => effectRef.current(controller.signal), delayMs);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, delayMs]);
+}
+
 export function ErrorAlert({ error }: { error: unknown }) {
   if (!error) return null;
   const api = error instanceof ApiError ? error : null;
