@@ -131,6 +131,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--only-reads", action="store_true", help="skip the engine-vs-native rounds")
+    parser.add_argument("--skip-reads", action="store_true", help="skip the 10,000-lot read latencies")
     parser.add_argument("--postgres", default=None)
     parser.add_argument("--celery", action="store_true", help="CeleryExecutor, two workers, two schedulers")
     args = parser.parse_args()
@@ -159,6 +160,8 @@ def main() -> None:
         if engine and native:
             e, n = statistics.mean(engine), statistics.mean(native)
             print(f"engine mean {e:.1f}s  native mean {n:.1f}s  ratio {e / n:.3f}  (target <= 1.10)")
+        if args.skip_reads:
+            return
         plan_p95, lots_p95 = read_latency(af)
         print(
             f"10,000-lot plan: GET /plans/{{plan}} p95 {plan_p95:.0f} ms, GET /plans/{{plan}}/lots p95 "

@@ -115,6 +115,34 @@ def _span_bounds(start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> tu
     return as_datetime(start, end=False), as_datetime(end, end=True)
 
 
+def iana_timezone(value: str | None) -> str | None:
+    """``value`` if it names an IANA timezone (or is None); else the error says what to write."""
+    if value is None:
+        return None
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not an IANA timezone: use a name such as 'UTC', 'Europe/Paris' or 'Asia/Shanghai'"
+        ) from None
+    return value
+
+
+class RunWindow(Window):
+    """Wall-clock hours in which lots may start (DataWorks RunPolicy): ``22:00``-``06:00`` wraps
+    midnight, both ends included. Lots already running go on outside it."""
+
+    timezone: str | None = Field(default=None, description="IANA name; default: the plan's timezone")
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana_timezone(cls, value: str | None) -> str | None:
+        return iana_timezone(value)
+
+    def open_at(self, now: dt.datetime, default_tz: str) -> bool:
+        return self.contains(now.astimezone(zoneinfo.ZoneInfo(self.timezone or default_tz)).time())
+
+
 class Range(_Strict):
     """An inclusive range of data time: a date ``end`` includes that whole day."""
 
@@ -257,12 +285,25 @@ class BackfillPlan(_Strict):
     pool: str | None = Field(
         default=None, min_length=1, max_length=256, description="pool of the plan's task instances"
     )
+    weight_rule: Literal["absolute", "downstream", "upstream"] | None = Field(
+        default=None,
+        description="how task priorities add up (Airflow's weight rules); default: the plan's priority_weight as it is",
+    )
     queue: str | None = Field(
         default=None,
         min_length=1,
         max_length=256,
         pattern=r"^[A-Za-z0-9_.:@-]+$",
         description="executor queue of the plan's task instances (Celery: only workers serving it run them)",
+    )
+    run_window: RunWindow | None = Field(
+        default=None, description="wall-clock hours in which lots may start; running lots go on outside them"
+    )
+    max_failures: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="start no new lot once this many lots failed; the rest are blocked, retry resumes",
     )
     notify: Notify | None = Field(default=None, description="notifiers called when the plan ends")
     comment: str | None = Field(default=None, max_length=2000)
@@ -280,15 +321,7 @@ class BackfillPlan(_Strict):
     @field_validator("timezone")
     @classmethod
     def _iana_timezone(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"{value!r} is not an IANA timezone: use a name such as 'UTC', 'Europe/Paris' or 'Asia/Shanghai'"
-            ) from None
-        return value
+        return iana_timezone(value)
 
     @model_validator(mode="wrap")
     @classmethod

@@ -25,7 +25,7 @@ from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.plan.tasks import TaskPlan, select_tasks
 from airflow_backfill_provider.service import materialise
 from airflow_backfill_provider.service.dags import serialized_dag
-from airflow_backfill_provider.service.gates import Verdict, gate
+from airflow_backfill_provider.service.gates import Verdict, gate, hold_reason
 from airflow_backfill_provider.service.lots import now, set_state
 from airflow_backfill_provider.service.notify import start_notify_run
 from airflow_backfill_provider.service.tables import IN_FLIGHT, UTC, LotRow, PlanDagRow, PlanRow
@@ -81,7 +81,9 @@ def advance(plans: Sequence[PlanRow], session: Session) -> None:
     session.flush()  # Airflow's sessions do not autoflush: the gates below must see these states
     for plan in plans:
         spec = spec_of(plan)
-        if plan.state in (PlanState.QUEUED, PlanState.RUNNING):
+        if plan.state in (PlanState.QUEUED, PlanState.RUNNING) and not _held(
+            plan, spec, plan_dags[plan.id], session
+        ):
             _open_gates(plan, spec, plan_dags[plan.id], in_flight[plan.id], dags, session)
         _settle(plan, in_flight[plan.id], session)
     session.flush()
@@ -202,6 +204,39 @@ def _task_plan(plan: PlanRow, spec: BackfillPlan, dag_id: str, dag: Any, dags: _
     return dags.task_plans[key]
 
 
+def _held(plan: PlanRow, spec: BackfillPlan, plan_dags: dict[str, PlanDagRow], session: Session) -> bool:
+    """Whether the plan starts no lot now (``run_window``, ``max_failures``): its Backfill rows are then
+    paused, so Airflow starts none of its queued runs, and the lots next in line wait with the reason.
+    A plan stopped by ``max_failures`` ends once none of its lots runs: the rest are blocked."""
+    if spec.run_window is None and spec.max_failures is None:
+        return False
+    reason, final = hold_reason(plan, spec, session)
+    update_backfills(plan, session, is_paused=reason is not None)
+    if reason is None:
+        return False
+    running = session.scalar(
+        select(exists().where(LotRow.plan_id == plan.id, LotRow.state == LotState.RUNNING.value))
+    )
+    if final and not running:
+        from airflow_backfill_provider.service.steering import stop_lots
+
+        stop_lots(plan, session, LotState.BLOCKED, reason)
+        return True
+    for lot in session.scalars(
+        select(LotRow)
+        .where(
+            LotRow.plan_id == plan.id,
+            LotRow.idx >= plan.cursor,
+            LotRow.run_id.is_(None),
+            LotRow.state.in_((LotState.PENDING.value, LotState.WAITING.value)),
+        )
+        .order_by(LotRow.idx)
+        .limit(spec.parallelism * len(plan_dags))
+    ):
+        set_state(lot, LotState.WAITING, reason)
+    return True
+
+
 def _open_gates(
     plan: PlanRow,
     spec: BackfillPlan,
@@ -211,7 +246,8 @@ def _open_gates(
     session: Session,
 ) -> None:
     """Give the next lots whose gates are open a run, up to the window of each DAG; move the cursor."""
-    window = spec.parallelism + settings.lookahead()
+    # with max_failures, no run waits queued ahead: Airflow would start it at once after a failure
+    window = spec.parallelism + (0 if spec.max_failures else settings.lookahead())
     budget = {dag_id: window - in_flight.get(dag_id, 0) for dag_id in plan_dags}
     if plan.cursor >= plan.total_lots or all(b <= 0 for b in budget.values()):
         return

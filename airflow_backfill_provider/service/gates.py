@@ -1,11 +1,14 @@
-"""The gates Airflow's scheduler cannot hold: self-dependency and parent checks (contract §2).
+"""The gates Airflow's scheduler cannot hold: self-dependency and parent checks (contract §2), and
+what holds a whole plan (``run_window``, ``max_failures``).
 
-Each gate answers for one lot, before the lot gets a run: go, wait (with why), or blocked (with why).
-Order, parallelism, pause and data time are the scheduler's own, through the plan's Backfill rows.
+Each lot gate answers for one lot, before the lot gets a run: go, wait (with why), or blocked (with
+why). Order, parallelism, pause and data time are the scheduler's own, through the plan's Backfill
+rows; a held plan's Backfill rows are paused.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import Enum
 from typing import Any
 
@@ -14,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow
-from airflow_backfill_provider.states import SUCCEEDED_LOTS, UNSUCCESSFUL_LOTS
+from airflow_backfill_provider.states import SUCCEEDED_LOTS, UNSUCCESSFUL_LOTS, LotState
 
 OUTSIDE = "outside:"
 """prefix of a parent DAG outside the plan in ``PlanDagRow.parents`` (``parent_check: all``)"""
@@ -50,6 +53,29 @@ def gate(
         if missing:
             return Verdict.WAIT, f"waits for parents outside the plan: {missing}"
     return Verdict.GO, None
+
+
+def hold_reason(plan: PlanRow, spec: BackfillPlan, session: Session) -> tuple[str | None, bool]:
+    """Why the plan starts no lot now, or None; and whether that is final (``max_failures``: the plan
+    stops; retry resumes it) or passes (``run_window``: lots start when it opens)."""
+    if spec.max_failures is not None:
+        failed = session.scalar(
+            select(func.count()).where(LotRow.plan_id == plan.id, LotRow.state == LotState.FAILED.value)
+        )
+        if failed and failed >= spec.max_failures:
+            return (
+                f"stopped after {failed} failed lot{'s' if failed > 1 else ''} (max_failures: "
+                f"{spec.max_failures}); retry resumes",
+                True,
+            )
+    window = spec.run_window
+    if window is not None and not window.open_at(dt.datetime.now(dt.timezone.utc), plan.timezone):
+        return (
+            f"outside the run window {window.start}-{window.end} ({window.timezone or plan.timezone}): "
+            "lots start inside it",
+            False,
+        )
+    return None, False
 
 
 def _previous_lot(plan: PlanRow, lot: LotRow, session: Session) -> LotRow | None:

@@ -126,13 +126,47 @@ def presettable(tasks: Mapping[str, Collection[str]], dry_run: Collection[str]) 
     return done
 
 
+def priority_weights(graph: dict[str, set[str]], base: dict[str, int], rule: str | None) -> dict[str, int]:
+    """Each task's priority under Airflow's weight rules (``graph``: task -> its upstream tasks):
+    ``downstream`` adds the weights of every task below it, ``upstream`` of every task above it,
+    ``absolute`` (and no rule) keeps its own."""
+    if rule not in ("downstream", "upstream"):
+        return dict(base)
+    below: dict[str, set[str]] = {task: set() for task in graph}
+    for task, ups in graph.items():
+        for up in ups:
+            below.setdefault(up, set()).add(task)
+    edges = below if rule == "downstream" else graph
+
+    def relatives(task: str) -> set[str]:
+        seen: set[str] = set()
+        stack = list(edges.get(task, ()))
+        while stack:
+            other = stack.pop()
+            if other not in seen:
+                seen.add(other)
+                stack.extend(edges.get(other, ()))
+        return seen
+
+    return {task: base[task] + sum(base[other] for other in relatives(task)) for task in graph}
+
+
 def prepare_task_instances(
     run: Any, dag: Any, *, spec: BackfillPlan, plan_name: str, dry_run: Collection[str], session: Session
 ) -> None:
-    """Dry-run tasks: success now or parked; the tasks that run: the plan's pool, priority and queue."""
+    """Dry-run tasks: success now or parked; the tasks that run: the plan's pool, priority (under its
+    ``weight_rule``) and queue."""
     note = f"dry run: skipped by backfill plan {plan_name}"
     graph = {t.task_id: set(t.upstream_task_ids) for t in dag.tasks}
     early = presettable(graph, dry_run)
+    weights = priority_weights(
+        graph,
+        {
+            t.task_id: spec.priority_weight if spec.priority_weight is not None else t.priority_weight
+            for t in dag.tasks
+        },
+        spec.weight_rule,
+    )
     started = now()
     for ti in run.get_task_instances(session=session):
         if ti.task_id in dry_run:
@@ -146,8 +180,8 @@ def prepare_task_instances(
         else:
             if spec.pool is not None:
                 ti.pool = spec.pool
-            if spec.priority_weight is not None:
-                ti.priority_weight = spec.priority_weight
+            if spec.priority_weight is not None or spec.weight_rule is not None:
+                ti.priority_weight = weights[ti.task_id]
             if spec.queue is not None:
                 ti.queue = spec.queue
         session.merge(ti)

@@ -69,12 +69,22 @@ def resume(ref: str | int, session: Session) -> PlanOut:
 
 def cancel(ref: str | int, session: Session) -> PlanOut:
     """Start no new lot, fail the runs of the lots in flight, cancel every lot not done."""
+    row = _locked(ref, session)
+    _require(row, {PlanState.QUEUED, PlanState.RUNNING, PlanState.PAUSED}, "cancel")
+    stop_lots(row, session, LotState.CANCELLED, "the plan was cancelled")
+    advance.finish(row, PlanState.CANCELLED, session)
+    session.flush()
+    return plan_out(row, session)
+
+
+def stop_lots(row: PlanRow, session: Session, state: LotState, reason: str) -> None:
+    """Every lot not done ends in ``state``: the runs of lots in flight fail (their running tasks stop),
+    the lots that never started move in bulk; the plan's Backfill rows are paused. Cancel does this,
+    and so does a plan stopped by ``max_failures`` (with ``blocked``)."""
     from airflow.api.common.mark_tasks import set_dag_run_state_to_failed
 
     from airflow_backfill_provider.service.dags import serialized_dag
 
-    row = _locked(ref, session)
-    _require(row, {PlanState.QUEUED, PlanState.RUNNING, PlanState.PAUSED}, "cancel")
     advance.update_backfills(row, session, is_paused=True)
     active = [s.value for s in ACTIVE_LOTS]
     touched = session.scalars(
@@ -93,19 +103,16 @@ def cancel(ref: str | int, session: Session) -> PlanOut:
             if dag is not None:
                 session.flush()
                 set_dag_run_state_to_failed(dag=dag, run_id=lot.run_id, commit=True, session=session)
-        set_state(lot, LotState.CANCELLED, "the plan was cancelled")
+        set_state(lot, state, reason)
     session.flush()
     _bulk(
         row,
         session,
         and_(LotRow.state.in_(active), LotRow.run_id.is_(None), LotRow.updated_at.is_(None)),
-        LotState.CANCELLED,
-        "the plan was cancelled",
+        state,
+        reason,
     )
     row.cursor = row.total_lots
-    advance.finish(row, PlanState.CANCELLED, session)
-    session.flush()
-    return plan_out(row, session)
 
 
 def retry(ref: str | int, session: Session, *, indexes: Sequence[int] | None = None) -> PlanOut:

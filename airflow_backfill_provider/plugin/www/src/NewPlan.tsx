@@ -467,7 +467,17 @@ export function NewPlan({ fixedDagId, onCreated, onCancel }: { fixedDagId?: stri
             />
             <SelectField label="Future intervals" path="run_future" {...props} options={[["", "wait (default)"], ["now", "now"]]} />
             <TextField label="Pool" path="pool" {...props} placeholder="the tasks' own" />
+            <SelectField
+              label="Weight rule"
+              path="weight_rule"
+              {...props}
+              options={[["", "the priority as it is (default)"], ["absolute", "absolute"], ["downstream", "downstream"], ["upstream", "upstream"]]}
+            />
             <TextField label="Queue" path="queue" {...props} placeholder="the tasks' own" hint="executor queue (Celery)" />
+            <TextField label="Max failures" path="max_failures" {...props} kind="number" placeholder="no limit" hint="stop starting lots after this many failed" />
+            <TextField label="Run window start" path="run_window.start" {...props} placeholder="HH:MM (any time)" hint="wall-clock hours lots may start in" />
+            <TextField label="Run window end" path="run_window.end" {...props} placeholder="HH:MM" />
+            <TextField label="Run window timezone" path="run_window.timezone" {...props} placeholder="the plan's timezone" />
             <TextField label="Priority weight" path="priority_weight" {...props} kind="number" placeholder="the tasks' own" />
           </div>
           <div className="row" style={{ marginTop: 8 }}>
