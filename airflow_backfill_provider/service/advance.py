@@ -222,19 +222,26 @@ def _held(plan: PlanRow, spec: BackfillPlan, plan_dags: dict[str, PlanDagRow], s
 
         stop_lots(plan, session, LotState.BLOCKED, reason)
         return True
-    for lot in session.scalars(
-        select(LotRow)
-        .where(
-            LotRow.plan_id == plan.id,
-            LotRow.idx >= plan.cursor,
-            LotRow.run_id.is_(None),
-            LotRow.state.in_((LotState.PENDING.value, LotState.WAITING.value)),
-        )
-        .order_by(LotRow.idx)
-        .limit(spec.parallelism * len(plan_dags))
-    ):
+    for lot in _next_lots(plan, spec.parallelism * len(plan_dags), session):
         set_state(lot, LotState.WAITING, reason)
     return True
+
+
+def _next_lots(plan: PlanRow, limit: int, session: Session) -> list[LotRow]:
+    """The lots next in line: from the plan's cursor, not given a run yet, not decided yet."""
+    return list(
+        session.scalars(
+            select(LotRow)
+            .where(
+                LotRow.plan_id == plan.id,
+                LotRow.idx >= plan.cursor,
+                LotRow.run_id.is_(None),
+                LotRow.state.in_((LotState.PENDING.value, LotState.WAITING.value)),
+            )
+            .order_by(LotRow.idx)
+            .limit(limit)
+        )
+    )
 
 
 def _open_gates(
@@ -252,19 +259,7 @@ def _open_gates(
     if plan.cursor >= plan.total_lots or all(b <= 0 for b in budget.values()):
         return
     reach = window * len(plan_dags) * 4
-    candidates = list(
-        session.scalars(
-            select(LotRow)
-            .where(
-                LotRow.plan_id == plan.id,
-                LotRow.idx >= plan.cursor,
-                LotRow.run_id.is_(None),
-                LotRow.state.in_((LotState.PENDING.value, LotState.WAITING.value)),
-            )
-            .order_by(LotRow.idx)
-            .limit(reach)
-        )
-    )
+    candidates = _next_lots(plan, reach, session)
     stopped: set[str] = set()
     for lot in candidates:
         dag_id = lot.dag_id

@@ -276,6 +276,8 @@ def make_env(home: Path, port: int, database_url: str | None, dags_folder: Path)
         }
     )
     env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = database_url or f"sqlite:///{home / 'airflow.db'}"
+    if not database_url:
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS"] = "sqlite_busy.CONNECT_ARGS"
     return env
 
 
