@@ -37,6 +37,7 @@ PAGE_NAME = "Backfill plans"
 BUNDLE_URL = f"backfill/static/main.umd.cjs?v={__version__}"
 """relative to the UI's base URL, so a deployment under a sub-path finds it too"""
 ICON_URL = "backfill/static/icon.svg"
+ICON_DARK_URL = "backfill/static/icon-dark.svg"
 
 
 class BackfillPlugin(AirflowPlugin):
@@ -50,7 +51,7 @@ class BackfillPlugin(AirflowPlugin):
             "url_route": "backfill-plans",
             "nav_top_level": True,
             "icon": ICON_URL,
-            "icon_dark_mode": ICON_URL.replace("icon", "icon-dark"),
+            "icon_dark_mode": ICON_DARK_URL,
         },
         {
             # Airflow refuses a second entry with the same url_route, and loads a bundle URL once.

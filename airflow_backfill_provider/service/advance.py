@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, select, text, update
+from sqlalchemy import and_, exists, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.gates import Verdict, gate, hold_reason
 from airflow_backfill_provider.service.lots import now, set_state
 from airflow_backfill_provider.service.notify import start_notify_run
-from airflow_backfill_provider.service.tables import IN_FLIGHT, UTC, LotRow, PlanDagRow, PlanRow
+from airflow_backfill_provider.service.tables import UTC, LotRow, PlanDagRow, PlanRow, in_flight_sql
 from airflow_backfill_provider.states import (
     ACTIVE_LOTS,
     UNSUCCESSFUL_LOTS,
@@ -111,7 +111,7 @@ def _follow_runs(
             DagRun.end_date,
         )
         .outerjoin(DagRun, and_(DagRun.dag_id == LotRow.dag_id, DagRun.run_id == LotRow.run_id))
-        .where(LotRow.plan_id.in_(list(by_id)), text(IN_FLIGHT_OF_LOT))
+        .where(LotRow.plan_id.in_(list(by_id)), text(in_flight_sql(LotRow.__tablename__)))
     ).all()
     current = now()
     flips: list[tuple[str, str]] = []
@@ -140,10 +140,6 @@ def _follow_runs(
     for backfill_id, run_ids in running.items():
         materialise.unlink_running(run_ids, [backfill_id], session)
     return in_flight
-
-
-IN_FLIGHT_OF_LOT = " AND ".join(f"backfill_lot.{term}" for term in IN_FLIGHT.split(" AND "))
-"""``IN_FLIGHT`` on the lot table of a query that joins others (so the partial index serves it)"""
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -385,13 +381,15 @@ def finish(plan: PlanRow, state: PlanState, session: Session) -> None:
 
 
 def update_backfills(plan: PlanRow, session: Session, **values: Any) -> None:
-    """Set ``values`` on the Airflow Backfill rows of the plan's DAGs (pause, completion)."""
+    """Set ``values`` on the Airflow Backfill rows of the plan's DAGs (pause, completion); rows that
+    already have them are not written (the driver's pass sets a held plan's pause every time)."""
     from airflow.models.backfill import Backfill
 
     ids = select(PlanDagRow.backfill_id).where(PlanDagRow.plan_id == plan.id).scalar_subquery()
+    changed = or_(*(getattr(Backfill, key).is_distinct_from(value) for key, value in values.items()))
     session.execute(
         update(Backfill)
-        .where(Backfill.id.in_(ids))
+        .where(Backfill.id.in_(ids), changed)
         .values(**values)
         .execution_options(synchronize_session=False)
     )

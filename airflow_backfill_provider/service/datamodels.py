@@ -92,6 +92,41 @@ class PlannedDagOut(BaseModel):
     parents: list[str]
 
 
+class CalendarCell(TypedDict):
+    """One cell of the calendar (a dict, not a model: a calendar has up to 20,000 of them)."""
+
+    dag_id: str
+    day: dt.date
+    """the local day (the first of the month when by month)"""
+    hour: int | None
+    """the local hour, when by hour"""
+    state: LotState
+    """the state shown: what needs attention first among its lots"""
+    counts: dict[str, int]
+    """lots per state touching this cell"""
+    first_lot: int
+    """index of the first lot touching this cell"""
+
+
+class CalendarOut(BaseModel):
+    """The plan's lots over data time (the UI's heatmap)."""
+
+    granularity: str = Field(description="hour, day or month")
+    timezone: str
+    dags: list[str]
+    first_day: dt.date | None
+    last_day: dt.date | None
+    cells: list[CalendarCell]
+
+
+class EstimateOut(BaseModel):
+    """How long the plan may take, from the DAGs' recent successful runs."""
+
+    seconds: float | None = Field(description="None when no DAG in scope has a successful run to learn from")
+    runs_sampled: int
+    basis: str
+
+
 class PreviewOut(BaseModel):
     total: int
     lots: list[LotOut] = Field(description="the first lots in plan order (at most the preview limit)")
@@ -134,41 +169,3 @@ class ErrorOut(BaseModel):
     """The one error shape of every 4xx and 5xx answer."""
 
     error: ErrorBody
-
-
-class CalendarCell(TypedDict):
-    """One cell of the calendar (a dict, not a model: a calendar has up to 20,000 of them)."""
-
-    dag_id: str
-    day: dt.date
-    """the local day (the first of the month when by month)"""
-    hour: int | None
-    """the local hour, when by hour"""
-    state: LotState
-    """the state shown: what needs attention first among its lots"""
-    counts: dict[str, int]
-    """lots per state touching this cell"""
-    first_lot: int
-    """index of the first lot touching this cell"""
-
-
-class CalendarOut(BaseModel):
-    """The plan's lots over data time (the UI's heatmap)."""
-
-    granularity: str = Field(description="hour, day or month")
-    timezone: str
-    dags: list[str]
-    first_day: dt.date | None
-    last_day: dt.date | None
-    cells: list[CalendarCell]
-
-
-class EstimateOut(BaseModel):
-    """How long the plan may take, from the DAGs' recent successful runs."""
-
-    seconds: float | None = Field(description="None when no DAG in scope has a successful run to learn from")
-    runs_sampled: int
-    basis: str
-
-
-PreviewOut.model_rebuild()

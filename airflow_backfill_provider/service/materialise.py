@@ -159,13 +159,17 @@ def prepare_task_instances(
     note = f"dry run: skipped by backfill plan {plan_name}"
     graph = {t.task_id: set(t.upstream_task_ids) for t in dag.tasks}
     early = presettable(graph, dry_run)
-    weights = priority_weights(
-        graph,
-        {
-            t.task_id: spec.priority_weight if spec.priority_weight is not None else t.priority_weight
-            for t in dag.tasks
-        },
-        spec.weight_rule,
+    weights = (  # only when the plan sets priorities: this runs for every lot it materialises
+        priority_weights(
+            graph,
+            {
+                t.task_id: spec.priority_weight if spec.priority_weight is not None else t.priority_weight
+                for t in dag.tasks
+            },
+            spec.weight_rule,
+        )
+        if spec.priority_weight is not None or spec.weight_rule is not None
+        else None
     )
     started = now()
     for ti in run.get_task_instances(session=session):
@@ -180,7 +184,7 @@ def prepare_task_instances(
         else:
             if spec.pool is not None:
                 ti.pool = spec.pool
-            if spec.priority_weight is not None or spec.weight_rule is not None:
+            if weights is not None:
                 ti.priority_weight = weights[ti.task_id]
             if spec.queue is not None:
                 ti.queue = spec.queue

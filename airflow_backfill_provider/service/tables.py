@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from airflow_backfill_provider.states import ACTIVE_LOTS, LotState
+
 UTC = dt.timezone.utc
 
 
@@ -89,8 +91,15 @@ class PlanDagRow(Base):
     """a task the plan runs has ``depends_on_past``: the first lot keeps Airflow's first-run exemption"""
 
 
-IN_FLIGHT = "run_id IS NOT NULL AND state IN ('pending', 'waiting', 'running')"
-"""a lot with a run that has not ended (the driver's partial index and query say it the same way)"""
+def in_flight_sql(table: str = "") -> str:
+    """SQL for a lot with a run that has not ended; the driver's partial index and its query say it
+    the same way (``table``: the lot table's name, in a query that joins others)."""
+    prefix = f"{table}." if table else ""
+    states = ", ".join(f"'{state.value}'" for state in LotState if state in ACTIVE_LOTS)
+    return f"{prefix}run_id IS NOT NULL AND {prefix}state IN ({states})"
+
+
+IN_FLIGHT = in_flight_sql()
 
 
 class LotRow(Base):

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 
 import { api, FINAL_PLAN_STATES, PLAN_STATES, type Plan } from "./api";
-import { ErrorAlert, Pager, ProgressBar, StateBadge, StateSelect, usePolled } from "./components";
+import { ErrorAlert, Pager, ProgressBar, StateBadge, StateSelect, useDelayed, usePolled } from "./components";
 import { dateTime } from "./format";
 
 const PAGE = 25;
@@ -23,15 +23,16 @@ export function PlanList({
   const offset = Number(params.get("offset") ?? 0) || 0;
   const [typed, setTyped] = useState({ dag: dagId, q: text });
   useEffect(() => setTyped({ dag: dagId, q: text }), [dagId, text]);
-  useEffect(() => {
-    // filters typed into boxes apply after a pause in typing
-    const timer = setTimeout(() => {
+  useDelayed(
+    () => {
+      // filters typed into boxes apply after a pause in typing
       if (typed.q !== text || (!fixedDagId && typed.dag !== dagId)) {
         go({ q: typed.q, ...(fixedDagId ? {} : { dag_id: typed.dag }), offset: null }, true);
       }
-    }, 350);
-    return () => clearTimeout(timer);
-  }, [typed, text, dagId, fixedDagId, go]);
+    },
+    [typed, text, dagId, fixedDagId, go],
+    350,
+  );
 
   const key = JSON.stringify([dagId, state, text, offset]);
   const { data, error } = usePolled(
