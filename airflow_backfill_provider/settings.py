@@ -67,6 +67,15 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "example": "32",
         "version_added": "0.2.0",
     },
+    "id_map": {
+        "description": "Path of the YAML id map the compat endpoints (/backfill/compat/...) read: the "
+        "cloud schedulers' numeric DAG, task, project and version ids as Airflow's. Read again when "
+        "the file changes. Without it ids are read verbatim (dag_id, dag_id.task_id).",
+        "type": "string",
+        "default": "",
+        "example": "/opt/airflow/config/backfill-id-map.yaml",
+        "version_added": "0.3.0",
+    },
 }
 
 
@@ -114,3 +123,7 @@ def driver_poll_interval() -> float:
 
 def lookahead() -> int:
     return max(0, int(_get("lookahead") or OPTIONS["lookahead"]["default"]))
+
+
+def id_map_path() -> str:
+    return _get("id_map")

@@ -34,6 +34,12 @@ TEST_DAG_IDS = (
     "ledger_producer",
     "ledger_consumer",
     "ledger_author",
+    "dms_flow",
+    "dw_xm",
+    "dw_sales",
+    "dw_sales_report",
+    "wedata_orders",
+    "aloudata_metrics",
 )
 
 

@@ -80,14 +80,30 @@ def _print_plan(plan: PlanOut, output: str) -> None:
     _print([data], output, tuple(data))
 
 
-def _read(path: str) -> BackfillPlan:
-    text = sys.stdin.read() if path == "-" else Path(path).read_text()
-    return BackfillPlan.from_yaml(text)  # YAML is a superset of JSON
+def _text(path: str) -> str:
+    return sys.stdin.read() if path == "-" else Path(path).read_text()
 
 
 @_reports_errors
 def create(args: Any) -> None:
-    spec = _read(args.file)
+    _create(BackfillPlan.from_yaml(_text(args.file)), args)  # YAML is a superset of JSON
+
+
+@_reports_errors
+def import_request(args: Any) -> None:
+    """A cloud scheduler's backfill request, translated (``plan.translate``), then as ``create``."""
+    from airflow_backfill_provider import settings
+    from airflow_backfill_provider.plan.translate import IdMap, translate
+    from airflow_backfill_provider.plan.translate.request import read_request_text
+
+    ids = IdMap.from_file(args.id_map or settings.id_map_path())
+    spec = translate(args.system, read_request_text(_text(args.file)), ids)
+    if args.output in ("table", "plain"):
+        _out(f"# the {args.system} request as a plan:\n{spec.to_yaml().rstrip()}")
+    _create(spec, args)
+
+
+def _create(spec: BackfillPlan, args: Any) -> None:
     with _session() as session:
         if args.preview:
             found = planning.preview(spec, session)

@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from airflow.cli.cli_config import ARG_OUTPUT, ActionCommand, Arg, GroupCommand, lazy_load_command
 
+from airflow_backfill_provider.plan.translate import SYSTEMS
+
 COMMANDS = "airflow_backfill_provider.cli.commands"
 
 ARG_FILE = Arg(("file",), help="Plan file (YAML or JSON); '-' reads standard input")
+ARG_REQUEST = Arg(
+    ("file",), help="The cloud scheduler's request: JSON, YAML or its query string; '-' reads stdin"
+)
+ARG_FROM = Arg(
+    ("--from",),
+    help="The system the request is written for",
+    dest="system",
+    required=True,
+    choices=SYSTEMS,
+)
+ARG_ID_MAP = Arg(
+    ("--id-map",),
+    help="YAML id map: the system's numeric ids as Airflow DAG and task ids (default: [backfill] id_map)",
+)
 ARG_PLAN = Arg(("plan",), help="Plan id or name")
 ARG_PREVIEW = Arg(("--preview",), help="Validate and show the lots, create nothing", action="store_true")
 ARG_WAIT = Arg(
@@ -33,6 +49,12 @@ def get_cli_commands() -> list[GroupCommand]:
             subcommands=[
                 _command(
                     "create", "Create a plan from a file", (ARG_FILE, ARG_PREVIEW, ARG_WAIT, ARG_OUTPUT)
+                ),
+                _command(
+                    "import",
+                    "Create a plan from a DMS, DataWorks, WeData or Aloudata backfill request",
+                    (ARG_FROM, ARG_REQUEST, ARG_ID_MAP, ARG_PREVIEW, ARG_WAIT, ARG_OUTPUT),
+                    func="import_request",
                 ),
                 _command(
                     "list",

@@ -305,6 +305,12 @@ class BackfillPlan(_Strict):
         le=1_000_000,
         description="start no new lot once this many lots failed; the rest are blocked, retry resumes",
     )
+    dag_version: int | None = Field(
+        default=None,
+        ge=1,
+        le=INT32,
+        description="run the lots on this version number of the DAG (Airflow's DAG versions); default: the latest",
+    )
     notify: Notify | None = Field(default=None, description="notifiers called when the plan ends")
     comment: str | None = Field(default=None, max_length=2000)
     tags: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(

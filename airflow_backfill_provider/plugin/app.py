@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from airflow_backfill_provider import __version__
 from airflow_backfill_provider.plugin import errors
-from airflow_backfill_provider.plugin.routes import driver, plans, steering
+from airflow_backfill_provider.plugin.routes import compat, driver, plans, steering
 
 PREFIX = "/api/v1"
 BUNDLE_DIR = Path(__file__).parent / "www" / "dist"
@@ -36,5 +36,6 @@ def create_app() -> FastAPI:
     errors.install(app)
     for module in (plans, steering, driver):
         app.include_router(module.router, prefix=PREFIX)
+    app.include_router(compat.router)
     app.mount("/static", StaticFiles(directory=BUNDLE_DIR, check_dir=False), name="static")
     return app

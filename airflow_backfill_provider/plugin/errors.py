@@ -41,6 +41,13 @@ CODES = {
 def error_response(
     request: Request, status: int, code: str, message: str, fields: Sequence[FieldError] = ()
 ) -> JSONResponse:
+    from airflow_backfill_provider.plugin import compat_answers
+
+    system = compat_answers.system_of(request)
+    if system is not None:  # a cloud scheduler's script reads its own error shape
+        response = compat_answers.error(request, system, status, code, message, fields)
+        response.headers[REQUEST_ID] = str(getattr(request.state, "request_id", "") or "")
+        return response
     request_id = getattr(request.state, "request_id", None) or str(uuid.uuid4())
     body = {
         "error": {

@@ -47,13 +47,13 @@ class _Dags:
 
     paused: set[str]
     stale: set[str]
-    serialized: dict[str, Any] = field(default_factory=dict)
+    serialized: dict[tuple[str, int | None], Any] = field(default_factory=dict)
     task_plans: dict[tuple[int, str], TaskPlan | str] = field(default_factory=dict)
 
-    def dag(self, dag_id: str, session: Session) -> Any:
-        if dag_id not in self.serialized:
-            self.serialized[dag_id] = serialized_dag(dag_id, session)
-        return self.serialized[dag_id]
+    def dag(self, dag_id: str, session: Session, version: int | None = None) -> Any:
+        if (dag_id, version) not in self.serialized:
+            self.serialized[(dag_id, version)] = serialized_dag(dag_id, session, version)
+        return self.serialized[(dag_id, version)]
 
 
 def _read_dags(dag_ids: set[str], session: Session) -> _Dags:
@@ -294,9 +294,11 @@ def _give_run(
     """
     if lot.dag_id in dags.stale:
         return LotState.FAILED, f"DAG '{lot.dag_id}' is not in Airflow's DAG files any more"
-    dag = dags.dag(lot.dag_id, session)
+    version = spec.dag_version if lot.dag_id == spec.dag_id else None
+    dag = dags.dag(lot.dag_id, session, version)
     if dag is None:
-        return LotState.FAILED, f"DAG '{lot.dag_id}' is gone from Airflow"
+        gone = f"version {version} of DAG '{lot.dag_id}'" if version else f"DAG '{lot.dag_id}'"
+        return LotState.FAILED, f"{gone} is gone from Airflow"
     task_plan = _task_plan(plan, spec, lot.dag_id, dag, dags)
     if isinstance(task_plan, str):
         return LotState.FAILED, task_plan
@@ -340,6 +342,8 @@ def _materialise(
         run = materialise.adopt_run(dag, other, plan, spec, plan_dag, lot, task_plan.dry_run, session)
     else:
         run = materialise.create_run(dag, plan, spec, plan_dag, lot, task_plan.dry_run, session)
+    if spec.dag_version is not None and lot.dag_id == spec.dag_id:
+        materialise.pin_version(run, spec.dag_version, session)
     materialise.prepare_task_instances(
         run,
         dag,

@@ -274,6 +274,33 @@ def create_run(
     return run
 
 
+def pin_version(run: Any, version: int, session: Session) -> None:
+    """Run ``run`` on version ``version`` of its DAG (``dag_version``): its serialized DAG for the
+    scheduler, its bundle version for the workers. Airflow's ``create_dagrun`` always records the
+    latest; the run's task instances were made from the older DAG already (the DAG given to it)."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance as TI
+
+    from airflow_backfill_provider.service.dags import dag_version_row
+
+    row = dag_version_row(run.dag_id, version, session)
+    if row is None:  # checked at create; removed since by `airflow db clean`
+        raise ValueError(f"version {version} of DAG '{run.dag_id}' is gone from Airflow")
+    session.execute(
+        update(DagRun)
+        .where(DagRun.id == run.id)
+        .values(created_dag_version_id=row.id, bundle_version=row.bundle_version)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(TI)
+        .where(TI.dag_id == run.dag_id, TI.run_id == run.run_id)
+        .values(dag_version_id=row.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(run)
+
+
 def adopt_run(
     dag: Any,
     run: Any,

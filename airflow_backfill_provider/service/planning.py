@@ -18,7 +18,7 @@ from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.plan.planner import PlannedBackfill, lot_label, plan_backfill
 from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID
 from airflow_backfill_provider.service.calendar import calendar
-from airflow_backfill_provider.service.dags import catalog, paused_dag_ids, serialized_dag
+from airflow_backfill_provider.service.dags import catalog, dag_version_errors, paused_dag_ids, serialized_dag
 from airflow_backfill_provider.service.datamodels import LotOut, PlannedDagOut, PreviewOut
 from airflow_backfill_provider.service.estimate import estimate
 from airflow_backfill_provider.service.notify import notify_errors
@@ -27,9 +27,13 @@ from airflow_backfill_provider.states import LotState
 
 def plan_lots(spec: BackfillPlan, session: Session) -> PlannedBackfill:
     """Plan against the DAGs as Airflow knows them now; raises naming every field that does not fit."""
-    dags = catalog(spec.dag_id, session, downstream_dags=spec.downstream_dags)
+    if spec.dag_version is not None and (
+        errors := dag_version_errors(spec.dag_id, spec.dag_version, session)
+    ):
+        raise PlanValidationError(errors)
+    dags = catalog(spec.dag_id, session, downstream_dags=spec.downstream_dags, version=spec.dag_version)
     planned = plan_backfill(spec, dags, max_lots=settings.max_lots())
-    target = serialized_dag(spec.dag_id, session)
+    target = serialized_dag(spec.dag_id, session, spec.dag_version)
     errors = [
         *_pool_errors(spec, session),
         *notify_errors(spec),

@@ -28,6 +28,7 @@ import requests
 
 HERE = Path(__file__).parent
 TEST_DAGS = HERE / "dags"
+VERSIONED = HERE / "versioned"
 # role -> (username, password): the user named after each SimpleAuthManager role
 USERS = {
     "admin": ("admin", "admin-pass-1"),
@@ -36,6 +37,7 @@ USERS = {
 }
 """name -> (username, password); ``scoped`` has the USER role on a few DAGs only (``auth/scoped_auth.py``)"""
 ROLES = {"admin": "admin", "viewer": "viewer", "scoped": "user"}
+LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
 
@@ -264,11 +266,23 @@ def make_env(home: Path, port: int, database_url: str | None, dags_folder: Path)
             # and a task left running by a killed scheduler is reset after ~30 s, not 300 s
             "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "15",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(
+                [
+                    {"name": "dags-folder", "classpath": LOCAL_BUNDLE, "kwargs": {}},
+                    {
+                        "name": "versioned",
+                        "classpath": "versioned_bundle.DirVersionBundle",
+                        "kwargs": {"root": str(home / "versioned")},
+                    },
+                ]
+            ),
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
             "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             # the test notifier is allowed by the deployment, as an administrator would allow theirs
             "AIRFLOW__BACKFILL__ALLOWED_NOTIFIERS": "ledger_notifier.LedgerNotifier",
+            # the seeds' ids as the seed-shaped test DAGs, for the compat endpoints
+            "AIRFLOW__BACKFILL__ID_MAP": str(HERE / "seed_id_map.yaml"),
             "BACKFILL_TEST_LEDGER": str(home / "ledger.jsonl"),
             "PYTHONPATH": os.pathsep.join(
                 filter(None, [str(dags_folder), str(HERE / "auth"), os.environ.get("PYTHONPATH", "")])
@@ -327,6 +341,9 @@ def running_airflow(
     home = Path(tempfile.mkdtemp(prefix="airflow-home-"))
     port = free_port()
     shutil.copytree(dags_folder, home / "dags", ignore=shutil.ignore_patterns("__pycache__"))
+    # a second bundle that keeps versions (auth/versioned_bundle.py), its latest version named in CURRENT
+    shutil.copytree(VERSIONED, home / "versioned" / "versions", ignore=shutil.ignore_patterns("__pycache__"))
+    (home / "versioned" / "CURRENT").write_text("v1")
     env = make_env(home, port, database_url, home / "dags")
     with contextlib.ExitStack() as stack:
         topology = local_topology()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ from airflow.api_fastapi.common.router import AirflowRouter
 from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from airflow_backfill_provider.exceptions import FieldError, PlanValidationError
 from airflow_backfill_provider.plan.model import BackfillPlan
@@ -89,29 +91,51 @@ async def create_plan(
     limit: Annotated[int | None, Query(ge=1, le=10_000, description="lots a preview lists")] = None,
 ) -> Any:
     """Create a plan (201), return the existing one for the same name and content (200), or preview it."""
-    from starlette.concurrency import run_in_threadpool
+    async with creation_slot(session):
+        await run_in_threadpool(require_some_dag, user, "POST", session)
+        spec = await _read_plan(request)
+        found = await run_in_threadpool(submit, spec, user, session, preview=preview, limit=limit)
+    status = 201 if isinstance(found, CreatedOut) and found.created else 200
+    return JSONResponse(found.model_dump(mode="json"), status_code=status)
 
-    await run_in_threadpool(require_some_dag, user, "POST", session)
-    spec = await _read_plan(request)
 
-    def work() -> JSONResponse:
-        require_dags(user, [spec.dag_id], "POST", session)
-        if preview:
-            found = planning.preview(spec, session, limit=limit)
-            require_dags(user, [d.dag_id for d in found.dags], "POST", session)
-            return JSONResponse(found.model_dump(mode="json"), status_code=200)
-        created = committed(
-            session,
-            lambda: creating.create(
-                spec,
-                session,
-                user=user.get_name(),
-                authorize=lambda dag_ids: require_dags(user, dag_ids, "POST", session),
-            ),
+_slots: dict[str, asyncio.Semaphore] = {}
+
+
+def creation_slot(session: Any) -> asyncio.Semaphore:
+    """Plans this api-server process creates at once: one on SQLite (one writer at a time anyway),
+    ``[database] sql_alchemy_pool_size`` elsewhere. Fifty creations at once then wait here, holding
+    no database connection and no thread, instead of emptying the connection pool that every other
+    request of the process draws from."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in _slots:
+        from airflow.configuration import conf
+
+        size = (
+            1 if dialect == "sqlite" else max(1, conf.getint("database", "sql_alchemy_pool_size", fallback=5))
         )
-        return JSONResponse(created.model_dump(mode="json"), status_code=201 if created.created else 200)
+        _slots[dialect] = asyncio.Semaphore(size)
+    return _slots[dialect]
 
-    return await run_in_threadpool(work)
+
+def submit(
+    spec: BackfillPlan, user: Any, session: Any, *, preview: bool = False, limit: int | None = None
+) -> CreatedOut | PreviewOut:
+    """Preview or create ``spec`` as ``user``, who must be allowed to create runs of every DAG it touches."""
+    require_dags(user, [spec.dag_id], "POST", session)
+    if preview:
+        found = planning.preview(spec, session, limit=limit)
+        require_dags(user, [d.dag_id for d in found.dags], "POST", session)
+        return found
+    return committed(
+        session,
+        lambda: creating.create(
+            spec,
+            session,
+            user=user.get_name(),
+            authorize=lambda dag_ids: require_dags(user, dag_ids, "POST", session),
+        ),
+    )
 
 
 @router.get("/plans", response_model=PlanList)

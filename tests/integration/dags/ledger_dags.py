@@ -6,33 +6,16 @@ and a retried try writes one: the ledger counts effects, the way a real task's o
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import DAG, Asset, BaseOperator, Param, task
+from ledger_record import record
 
 START = pendulum.datetime(2024, 1, 1, tz="UTC")
 FAIL_DATES = {"2024-02-03", "2024-02-10"}  # 02-10: only the lot-detail test uses it
-
-
-def record(context, **extra):
-    entry = {
-        "dag_id": context["dag"].dag_id,
-        "task_id": context["ti"].task_id,
-        "run_id": context["run_id"],
-        "start": context["data_interval_start"].isoformat(),
-        "end": context["data_interval_end"].isoformat(),
-        "ds": context["ds"],
-        "try": context["ti"].try_number,
-        "at": time.time(),
-        "worker": os.environ.get("BACKFILL_TEST_WORKER"),  # which Celery worker ran it (tests/celery)
-        **extra,
-    }
-    with open(os.environ["BACKFILL_TEST_LEDGER"], "a") as ledger:
-        ledger.write(json.dumps(entry) + "\n")
 
 
 class SqlLikeOperator(BaseOperator):

@@ -1,0 +1,95 @@
+"""Answers of the compat endpoints in each cloud scheduler's own shape, errors included.
+
+Alibaba Cloud (DMS, DataWorks): ``RequestId`` and ``Success``, errors with ``Code``/``Message`` (what
+its SDKs read) and ``ErrorCode``/``ErrorMessage`` (what the seed documents show), under the HTTP
+status. Tencent Cloud (WeData): always HTTP 200 with ``Response.Error`` (its SDKs read the body, not
+the status). Aloudata: ``success``, ``code``, ``errorMsg``, ``detailErrorMsg``, ``traceId``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from airflow_backfill_provider.exceptions import FieldError
+
+COMPAT_PATH = re.compile(r"/compat/(?P<system>dms|dataworks-legacy|dataworks|wedata|aloudata)(?:/|$)")
+ALIBABA = ("dms", "dataworks", "dataworks-legacy")
+TENCENT_CODES = {
+    401: "AuthFailure",
+    403: "AuthFailure.UnauthorizedOperation",
+    404: "ResourceNotFound",
+    409: "FailedOperation",
+    413: "InvalidParameter",
+    422: "InvalidParameter",
+}
+ALIBABA_CODES = {
+    401: "InvalidAccessKeyId",
+    403: "Forbidden",
+    404: "InvalidParameter.NotFound",
+    409: "OperationConflict",
+    413: "InvalidParameter",
+    422: "InvalidParameter",
+}
+
+
+def system_of(request: Request) -> str | None:
+    match = COMPAT_PATH.search(request.url.path)
+    return match["system"] if match else None
+
+
+def _request_id(request: Request) -> str:
+    return str(getattr(request.state, "request_id", "") or "")
+
+
+def ok(request: Request, system: str, data: dict[str, Any], status: int = 200) -> JSONResponse:
+    """A success answer: ``data`` are the system's own result fields."""
+    request_id = _request_id(request)
+    if system in ALIBABA:
+        body: dict[str, Any] = {"RequestId": request_id, "Success": True, **data}
+        if system == "dataworks-legacy":
+            body["HttpStatusCode"] = status
+    elif system == "wedata":
+        body = {"Response": {**data, "RequestId": request_id}}
+    else:
+        body = {"success": True, "code": str(status), "errorMsg": None, "detailErrorMsg": None, **data}
+        body["traceId"] = request_id
+    return JSONResponse(body, status_code=status)
+
+
+def error(
+    request: Request, system: str, status: int, code: str, message: str, fields: Sequence[FieldError] = ()
+) -> JSONResponse:
+    """An error answer that names every bad field (in the system's own names) and the fix."""
+    request_id = _request_id(request)
+    detail = "; ".join(f"{f.loc}: {f.msg}" if f.loc else f.msg for f in fields)
+    text = f"{message}: {detail}" if detail else message
+    if system in ALIBABA:
+        their = ALIBABA_CODES.get(status, "InternalError" if status >= 500 else code)
+        body: dict[str, Any] = {
+            "RequestId": request_id,
+            "Success": False,
+            "Code": their,
+            "Message": text,
+            "ErrorCode": their,
+            "ErrorMessage": text,
+            "HttpStatusCode": status,
+        }
+        return JSONResponse(body, status_code=status)
+    if system == "wedata":
+        their = TENCENT_CODES.get(status, "InternalError" if status >= 500 else "FailedOperation")
+        body = {"Response": {"Error": {"Code": their, "Message": text}, "RequestId": request_id}}
+        return JSONResponse(body, status_code=200)
+    body = {
+        "data": None,
+        "success": False,
+        "code": str(status),
+        "errorMsg": message,
+        "detailErrorMsg": detail or None,
+        "traceId": request_id,
+    }
+    return JSONResponse(body, status_code=status)

@@ -1,0 +1,218 @@
+"""``/compat/<system>/...``: the cloud schedulers' own backfill calls, answered in their own shapes.
+
+A migrating script changes only its base URL (and sends Airflow's token): DMS ``BackFill``,
+DataWorks ``CreateWorkflowInstances`` and ``RunCycleDagNodes``, WeData ``CreateDataBackfillPlan``
+(also as ``POST /compat/<system>/`` with the action in ``Action`` or ``X-TC-Action``, as their SDKs
+call), and Aloudata's three calls under its own paths. Each request is translated into a plan
+(``plan.translate``) and created by the same service call as ``POST /api/v1/plans``, with the same
+rights checks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
+
+from airflow.api_fastapi.common.db.common import SessionDep
+from airflow.api_fastapi.common.router import AirflowRouter
+from airflow.api_fastapi.core_api.security import GetUserDep
+from fastapi import Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from airflow_backfill_provider import settings
+from airflow_backfill_provider.exceptions import FieldError, PlanValidationError, UnknownObjectError
+from airflow_backfill_provider.plan.translate import IdMap, translator
+from airflow_backfill_provider.plugin import compat_answers as answers
+from airflow_backfill_provider.plugin.errors import MAX_BODY_BYTES
+from airflow_backfill_provider.plugin.routes.plans import creation_slot, submit
+from airflow_backfill_provider.plugin.security import plan_for
+from airflow_backfill_provider.service import queries
+from airflow_backfill_provider.service.datamodels import CreatedOut, LotOut
+from airflow_backfill_provider.states import LotState
+
+router = AirflowRouter(tags=["compat"])
+ALOUDATA = "/compat/aloudata/anymetrics/api/v1"
+LOTS_PER_PLAN = 10**8
+"""Aloudata instance ids are ``plan id * LOTS_PER_PLAN + lot index``: one number, as Aloudata's are"""
+ALOUDATA_STATUS = {
+    LotState.PENDING: "WAITING",
+    LotState.WAITING: "WAITING",
+    LotState.RUNNING: "RUNNING",
+    LotState.SUCCESS: "SUCCESS",
+    LotState.SKIPPED: "SUCCESS",
+    LotState.FAILED: "FAILED",
+    LotState.BLOCKED: "FAILED",
+    LotState.CANCELLED: "FAILED",
+}
+
+
+def id_map() -> IdMap:
+    """The deployment's id map (``[backfill] id_map``)."""
+    return IdMap.from_file(settings.id_map_path())
+
+
+async def _fields(request: Request) -> dict[str, Any]:
+    """The request's fields: query parameters, then a JSON object or form body over them."""
+    fields: dict[str, Any] = dict(request.query_params)
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise PlanValidationError(
+            [FieldError("", f"the body is larger than {MAX_BODY_BYTES} bytes")], "too large"
+        )
+    text = raw.decode("utf-8", errors="replace").strip()
+    if not text:
+        return fields
+    if "json" in request.headers.get("content-type", "") or text.startswith("{"):
+        try:
+            body = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise PlanValidationError(
+                [FieldError("", f"the body is not JSON: {exc}")], "bad request"
+            ) from None
+        if not isinstance(body, dict):
+            raise PlanValidationError([FieldError("", "the body is a JSON object of fields")], "bad request")
+        fields.update(body)
+    else:
+        fields.update(parse_qsl(text, keep_blank_values=True, max_num_fields=1000))
+    return fields
+
+
+async def _create(request: Request, user: Any, session: Any, system: str, action: str) -> JSONResponse:
+    translate = translator(system, action)
+    fields = await _fields(request)
+    preview = str(request.query_params.get("preview", "")).lower() == "true"
+    fields.pop("preview", None)
+    spec = translate(fields, id_map().for_system(system))
+    async with creation_slot(session):
+        found = await run_in_threadpool(submit, spec, user, session, preview=preview)
+    if not isinstance(found, CreatedOut):
+        return answers.ok(request, system, {"Preview": found.model_dump(mode="json")})
+    plan = found.plan
+    status = 201 if found.created and system == "aloudata" else 200
+    results: dict[str, dict[str, Any]] = {
+        "dms": {"PlanId": plan.id, "PlanName": plan.name},
+        "dataworks": {"OperationId": str(plan.id)},
+        "dataworks-legacy": {"Data": plan.id},
+        "wedata": {"Data": {"DataBackfillPlanId": str(plan.id)}},
+        "aloudata": {"data": str(plan.id)},
+    }
+    result = results[system]
+    return answers.ok(request, system, result, status=200 if system != "aloudata" else status)
+
+
+@router.post("/compat/{system}/{action}", include_in_schema=True)
+async def create_by_action(
+    request: Request, user: GetUserDep, session: SessionDep, system: str, action: str
+) -> Any:
+    """A cloud scheduler's backfill action, e.g. ``POST /compat/dms/BackFill``."""
+    return await _create(request, user, session, system, action)
+
+
+@router.api_route("/compat/{system}/", methods=["GET", "POST"])
+async def create_by_rpc(request: Request, user: GetUserDep, session: SessionDep, system: str) -> Any:
+    """The action named in ``Action`` (Alibaba Cloud RPC) or ``X-TC-Action`` (Tencent Cloud)."""
+    action = request.headers.get("X-TC-Action") or request.query_params.get("Action")
+    if action is None:
+        body = await _fields(request)
+        action = str(body.get("Action") or "")
+    return await _create(request, user, session, system, action)
+
+
+@router.post(f"{ALOUDATA}/accelerate/task/create", status_code=201)
+async def aloudata_create(request: Request, user: GetUserDep, session: SessionDep) -> Any:
+    return await _create(request, user, session, "aloudata", "accelerate/task/create")
+
+
+def _local(stamp: dt.datetime | None, zone: ZoneInfo) -> str | None:
+    return stamp.astimezone(zone).replace(tzinfo=None).isoformat(timespec="seconds") if stamp else None
+
+
+def _partition(lot: LotOut, zone: ZoneInfo) -> tuple[str, str]:
+    """First and last data date of a lot, as Aloudata's partitions (both inclusive)."""
+    first = lot.data_interval_start.astimezone(zone).date()
+    last = (lot.data_interval_end - dt.timedelta(microseconds=1)).astimezone(zone).date()
+    return first.isoformat(), max(first, last).isoformat()
+
+
+@router.get(f"{ALOUDATA}/accelerate/task/instance/list")
+def aloudata_instances(
+    request: Request,
+    user: GetUserDep,
+    session: SessionDep,
+    dagName: Annotated[str, Query(max_length=250)],
+    pageIndex: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    pageSize: Annotated[int, Query(ge=1, le=1000)] = 20,
+) -> JSONResponse:
+    """The lots of a plan as Aloudata's task instances, a page at a time."""
+    row = plan_for(user, dagName, "GET", session)
+    zone = ZoneInfo(row.timezone)
+    found = queries.list_lots(row, session, limit=pageSize, offset=(pageIndex - 1) * pageSize)
+    spec = row.spec or {}
+    instances = []
+    for lot in found.lots:
+        start, end = _partition(lot, zone)
+        instances.append(
+            {
+                "id": str(row.id * LOTS_PER_PLAN + lot.index),
+                "status": ALOUDATA_STATUS[LotState(lot.state)],
+                "mtGuid": lot.dag_id,
+                "startPartition": start,
+                "endPartition": end,
+                "startTime": _local(lot.start_date, zone),
+                "endTime": _local(lot.end_date, zone),
+                "resourceGroup": spec.get("queue") or "default",
+                "priority": spec.get("priority_weight") or 1,
+                "createTime": _local(row.created_at, zone),
+                "scheduleTime": _local(lot.start_date, zone),
+            }
+        )
+    body = {"dagName": dagName, "pageIndex": pageIndex, "pageSize": pageSize, "total": found.total}
+    return answers.ok(request, "aloudata", {**body, "instances": instances})
+
+
+@router.get(f"{ALOUDATA}/scheduler/task/detail")
+def aloudata_detail(
+    request: Request, user: GetUserDep, session: SessionDep, id: Annotated[str, Query(max_length=40)]
+) -> JSONResponse:
+    """One lot as Aloudata's task instance detail: status times, retries, error, the SQL it ran."""
+    if not id.isdigit():
+        raise PlanValidationError([FieldError("id", f"{id!r} is not an instance id from the instance list")])
+    plan_id, index = divmod(int(id), LOTS_PER_PLAN)
+    row = plan_for(user, str(plan_id), "GET", session)
+    if index >= row.total_lots:
+        raise UnknownObjectError(f"no instance {id}", [FieldError("id", "give an id from the instance list")])
+    lot = queries.lot_detail(row, index, session)
+    zone = ZoneInfo(row.timezone)
+    start, end = _partition(lot, zone)
+    status_time: dict[str, str | None] = {}
+    for entry in lot.timeline:
+        status_time.setdefault(ALOUDATA_STATUS[LotState(entry.state)], _local(entry.at, zone))
+    sql = next(
+        (str(ti.rendered_fields["sql"]) for ti in lot.task_instances if ti.rendered_fields.get("sql")), None
+    )
+    failed = [ti for ti in lot.task_instances if ti.error]
+    hosts = [ti.hostname for ti in lot.task_instances if ti.hostname]
+    body = {
+        "taskInstanceId": int(id),
+        "status": ALOUDATA_STATUS[LotState(lot.state)],
+        "sql": {"originalSql": sql, "formattedSql": sql},
+        "runType": "MANUAL",
+        "msg": (failed[0].error if failed else None) or lot.reason,
+        "serverInfo": hosts[-1] if hosts else None,
+        "startTime": _local(lot.start_date, zone),
+        "endTime": _local(lot.end_date, zone),
+        "startPartitionTime": f"{start}T00:00:00",
+        "endPartitionTime": f"{end}T00:00:00",
+        "retryCnt": max((max(ti.try_number - 1, 0) for ti in lot.task_instances), default=0),
+        "mtGuid": [{"dag_id": lot.dag_id, "run_id": lot.run_id}],
+        "acceleratePlanUuid": [
+            next((k for k, v in id_map().for_system("aloudata").dags.items() if v == row.dag_id), row.dag_id)
+        ],
+        "statusTime": status_time,
+        "taskType": "RESULT_PLAN",
+    }
+    return answers.ok(request, "aloudata", body)

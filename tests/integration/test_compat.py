@@ -1,0 +1,293 @@
+"""The cloud schedulers' own backfill requests against a real Airflow (issue 14): each seed's example
+request through its compat endpoint and through ``airflow backfill-plans import``, on DAGs shaped like
+the seeds' workflows (dags/seed_dags.py) and the deployment's id map (seed_id_map.yaml)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.harness import HERE, Airflow
+from tests.integration.plans import get, ledger, lots, wait_for
+
+COMPAT = "/backfill/compat"
+
+
+def plan_name(airflow: Airflow, plan_id: Any) -> str:
+    return str(get(airflow, f"/plans/{plan_id}")["name"])
+
+
+def ran(airflow: Airflow, name: str) -> list[tuple[str, str]]:
+    """(data date, task) of every task that ran, in the order they began."""
+    return [(e["ds"], e["task_id"]) for e in sorted(ledger(airflow, name), key=lambda e: e["began"])]
+
+
+def plans_count(airflow: Airflow) -> int:
+    return int(airflow.sql("SELECT count(*) FROM backfill_plan")[0][0])
+
+
+def test_dms_backfill_form_request_runs_its_nodes_in_reverse_date_order(airflow: Airflow):
+    # Alibaba Cloud's RPC style: form fields, a list as StartNodeIds.N, booleans as 0/1
+    response = airflow.client().post(
+        f"{airflow.url}{COMPAT}/dms/BackFill",
+        data={
+            "Tid": "3001",
+            "DagId": "15001",
+            "StartNodeIds.1": "2",
+            "IsTriggerSubTree": "true",
+            "BackFillDateBegin": "2022-01-14",
+            "BackFillDateEnd": "2022-01-17",
+            "Interval": "24",
+            "Asc": "0",
+        },
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["Success"] is True and body["RequestId"] == response.headers["X-Request-ID"]
+    plan = wait_for(airflow, body["PlanName"])
+    assert plan["state"] == "success", plan["counts"]
+    assert plan["dag_id"] == "dms_flow" and plan["total_lots"] == 4
+    done = ran(airflow, body["PlanName"])
+    assert {task for _, task in done} == {"transform", "load"}  # extract (node 1) is dry-run
+    assert [ds for ds, task in done if task == "transform"] == [
+        "2022-01-17",
+        "2022-01-16",
+        "2022-01-15",
+        "2022-01-14",
+    ]
+
+
+def test_dataworks_legacy_seed_sample_request_verbatim(airflow: Airflow):
+    """RunCycleDagNodes exactly as the seed's sample request writes it, in the query string."""
+    query = (
+        "Action=RunCycleDagNodes&ProjectEnv=PROD&StartBizDate=2020-05-20 00:00:00&Name=xm_test"
+        "&RootNodeId=1234&ExcludeNodeIds=1234,123465&BizBeginTime=00:00:00&BizEndTime=01:00:00"
+        '&Parallelism=false&EndBizDate=2020-05-21 00:00:00&NodeParams={74324:"key1=val1 key2=val"}'
+        "&IncludeNodeIds=74324,74325"
+    )
+    response = airflow.client().post(f"{airflow.url}{COMPAT}/dataworks-legacy/?{query}")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["Success"] is True and body["HttpStatusCode"] == 200
+    assert plan_name(airflow, body["Data"]) == "xm_test"
+    plan = wait_for(airflow, "xm_test")
+    assert plan["state"] == "success", plan["counts"]
+    assert [lot["data_interval_start"][:13] for lot in lots(airflow, "xm_test")] == [
+        "2020-05-20T00",
+        "2020-05-20T01",
+        "2020-05-21T00",
+        "2020-05-21T01",
+    ]
+    entries = ledger(airflow, "xm_test")
+    assert sorted({e["task_id"] for e in entries}) == ["load", "report"]  # root, audit: dry-run
+    assert len(entries) == 8
+    params = {e["task_id"]: e["params"] for e in entries}
+    assert params["load"] == {"key1": "val1", "key2": "val"}
+    assert params["report"] == {"key1": "default", "key2": "default"}
+    ordered = sorted(entries, key=lambda e: e["began"])  # Parallelism false: one lot at a time
+    assert [e["start"][:13] for e in ordered if e["task_id"] == "load"] == [
+        "2020-05-20T00",
+        "2020-05-20T01",
+        "2020-05-21T00",
+        "2020-05-21T01",
+    ]
+
+
+DATAWORKS_EXAMPLE = {
+    "ProjectId": 100,
+    "EnvType": "Prod",
+    "WorkflowId": 1,
+    "Name": "WorkflowInstance1",
+    "Periods": {
+        "BizDates": [{"StartBizDate": "2024-11-20", "EndBizDate": "2024-11-24"}],
+        "StartTime": "00:00:00",
+        "EndTime": "23:59:59",
+    },
+    "Type": "SupplementData",
+    "WorkflowParameters": "key1=value1 key2=value2",
+    "TaskParameters": json.dumps({"1001": "key1=val2 key2=val2", "1002": "key1=val2 key2=val2"}),
+    "AutoStartEnabled": True,
+    "DefaultRunProperties": {
+        "RootTaskIds": [1234],
+        "IncludeTaskIds": [1234],
+        "ExcludeTaskIds": [4321],
+        "IncludeProjectIds": [100],
+        "ExcludeProjectIds": [200],
+        "Mode": "ManualSelection",
+        "Analysis": {"Enabled": True, "Blocked": True},
+        "RunPolicy": {"StartTime": "00:00:00", "EndTime": "23:59:59", "Type": "Daily", "Immediately": False},
+        "Alert": {"Type": "Succes", "NoticeType": "Sms"},
+        "Parallelism": 2,
+        "Order": "Asc",
+        "RuntimeResource": "S_res_group_524258031846018_1684XXXXXXXXX",
+        "Priority": 1,
+        "PriorityWeightStrategy": "Upstream",
+    },
+    "Comment": "create for test",
+    "Tags": [{"Key": "tagKey", "Value": "tagValue"}],
+    "TagCreationPolicy": "Append",
+}
+
+
+def test_dataworks_create_workflow_instances_seed_example(airflow: Airflow):
+    response = airflow.client().post(
+        f"{airflow.url}{COMPAT}/dataworks/CreateWorkflowInstances", json=DATAWORKS_EXAMPLE
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) >= {"RequestId", "OperationId"}
+    assert plan_name(airflow, body["OperationId"]) == "WorkflowInstance1"
+    plan = wait_for(airflow, "WorkflowInstance1", timeout=400)
+    assert plan["state"] == "success", plan["counts"]
+    found = lots(airflow, "WorkflowInstance1")
+    assert {lot["dag_id"] for lot in found} == {"dw_sales", "dw_sales_report"}  # project 100
+    assert [lot["label"] for lot in found if lot["dag_id"] == "dw_sales"] == [
+        f"2024-11-{d}" for d in range(20, 25)
+    ]
+    entries = ledger(airflow, "WorkflowInstance1")
+    sales = [e for e in entries if e["dag_id"] == "dw_sales"]
+    assert {e["task_id"] for e in sales} == {"extract"}  # load and check (4321) are dry-run
+    assert all(e["params"] == {"key1": "val2", "key2": "val2"} for e in sales)  # TaskParameters 1001
+    report = [e for e in entries if e["dag_id"] == "dw_sales_report"]
+    assert report and all(e["params"] == {"key1": "value1", "key2": "value2"} for e in report)
+    queues = airflow.sql(
+        "SELECT DISTINCT dag_id, task_id, queue FROM task_instance WHERE run_id LIKE :p",
+        p="backfill_plan__WorkflowInstance1__%",
+    )
+    ran_tasks = {(e["dag_id"], e["task_id"]) for e in entries}
+    assert {q[2] for q in queues if (q[0], q[1]) in ran_tasks} == {"backfill"}  # RuntimeResource
+    notified = [e for e in airflow.ledger_entries() if e.get("notifier") == "sms"]
+    assert [(e["plan"], e["state"]) for e in notified] == [("WorkflowInstance1", "success")]
+
+
+def test_wedata_create_data_backfill_plan_as_its_sdk_sends_it(airflow: Airflow):
+    response = airflow.client().post(
+        f"{airflow.url}{COMPAT}/wedata/",
+        headers={"X-TC-Action": "CreateDataBackfillPlan", "X-TC-Version": "2025-08-06"},
+        json={
+            "ProjectId": "1460947878944567296",
+            "TaskIds": ["20250827115253729"],
+            "DataBackfillRangeList": [{"StartDate": "2025-09-02", "EndDate": "2025-09-02"}],
+            "SkipEventListening": True,
+        },
+    )
+    assert response.status_code == 200, response.text
+    data = response.json()["Response"]
+    assert "Error" not in data and data["RequestId"]
+    plan = get(airflow, f"/plans/{data['Data']['DataBackfillPlanId']}")
+    assert plan["timezone"] == "Etc/GMT-8"  # WeData's default UTC+8
+    done = wait_for(airflow, plan["name"])
+    assert done["state"] == "success" and done["total_lots"] == 1
+    assert sorted(task for _, task in ran(airflow, plan["name"])) == ["orders", "summary"]
+
+
+def test_aloudata_create_list_and_detail(airflow: Airflow):
+    base = f"{airflow.url}{COMPAT}/aloudata/anymetrics/api/v1"
+    created = airflow.client().post(
+        f"{base}/accelerate/task/create",
+        headers={"tenant-id": "t1", "auth-type": "UID", "auth-value": "u1"},
+        json={
+            "planId": "5468b0c0462e40e08e44108d8164c7c3",
+            "startTime": "2025-01-01",
+            "endTime": "2025-01-04",
+            "dateIntervalOfLot": 2,
+        },
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["success"] is True and body["code"] == "201" and body["errorMsg"] is None
+    dag_name = body["data"]
+    wait_for(airflow, dag_name)
+    page = airflow.client().get(
+        f"{base}/accelerate/task/instance/list", params={"dagName": dag_name, "pageIndex": 2, "pageSize": 1}
+    )
+    assert page.status_code == 200, page.text
+    listed = page.json()
+    assert (listed["dagName"], listed["pageIndex"], listed["pageSize"], listed["total"]) == (
+        dag_name,
+        2,
+        1,
+        2,
+    )
+    [instance] = listed["instances"]
+    assert instance["status"] == "SUCCESS" and instance["mtGuid"] == "aloudata_metrics"
+    assert (instance["startPartition"], instance["endPartition"]) == ("2025-01-03", "2025-01-04")
+    detail = airflow.client().get(f"{base}/scheduler/task/detail", params={"id": instance["id"]}).json()
+    assert detail["taskInstanceId"] == int(instance["id"]) and detail["status"] == "SUCCESS"
+    assert detail["runType"] == "MANUAL" and detail["retryCnt"] == 0
+    assert detail["acceleratePlanUuid"] == ["5468b0c0462e40e08e44108d8164c7c3"]
+    assert list(detail["statusTime"]) == ["WAITING", "RUNNING", "SUCCESS"]
+    assert detail["startPartitionTime"] == "2025-01-03T00:00:00"
+
+
+def test_bad_requests_name_every_field_in_the_systems_shape_and_create_nothing(airflow: Airflow):
+    before = plans_count(airflow)
+    dms = airflow.client().post(
+        f"{airflow.url}{COMPAT}/dms/BackFill",
+        json={"DagId": "99999", "BackFillDate": "2022-13-01", "Interval": 0, "Retries": 3},
+    )
+    assert dms.status_code == 422
+    error = dms.json()
+    assert error["Success"] is False and error["Code"] == "InvalidParameter"
+    for field in ("DagId", "BackFillDate", "Interval", "Retries"):
+        assert f"{field}:" in error["ErrorMessage"], error["ErrorMessage"]
+    wedata = airflow.client().post(
+        f"{airflow.url}{COMPAT}/wedata/CreateDataBackfillPlan",
+        json={"ProjectId": "1", "TaskIds": ["dw_xm"], "SkipEventListening": False},
+    )
+    assert wedata.status_code == 200  # Tencent Cloud answers errors in the body
+    assert wedata.json()["Response"]["Error"]["Code"] == "InvalidParameter"
+    message = wedata.json()["Response"]["Error"]["Message"]
+    assert "DataBackfillRangeList" in message and "SkipEventListening" in message
+    anonymous = airflow.client(None).post(f"{airflow.url}{COMPAT}/dms/BackFill", json={"DagId": "15001"})
+    assert anonymous.status_code == 401 and anonymous.json()["Success"] is False
+    scoped = airflow.client("scoped").post(
+        f"{airflow.url}{COMPAT}/dms/BackFill", json={"DagId": "15001", "BackFillDate": "2022-01-14"}
+    )
+    assert scoped.status_code == 403 and scoped.json()["Code"] == "Forbidden"
+    aloudata = airflow.client("scoped").get(
+        f"{airflow.url}{COMPAT}/aloudata/anymetrics/api/v1/scheduler/task/detail", params={"id": "100000000"}
+    )
+    assert aloudata.status_code == 403 and aloudata.json()["success"] is False
+    assert plans_count(airflow) == before
+
+
+@pytest.mark.parametrize("preview", [True, False])
+def test_cli_import_of_the_dms_sample_request(airflow: Airflow, tmp_path: Path, preview: bool):
+    request = tmp_path / "backfill.txt"
+    request.write_text(
+        "http(s)://dms-enterprise.aliyuncs.com/?Action=BackFill\n&DagId=15001\n&BackFillDate=2022-02-01\n"
+        "&StartNodeIds=3\n&Asc=true\n&Tid=3001\n"
+    )
+    args = [
+        "backfill-plans",
+        "import",
+        "--from",
+        "dms",
+        str(request),
+        "--id-map",
+        str(HERE / "seed_id_map.yaml"),
+    ]
+    done = airflow.airflow(*args, *(["--preview"] if preview else []), "--output", "json", check=False)
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    if preview:
+        assert [lot["label"] for lot in printed] == ["2022-02-01"]
+        return
+    name = printed[0]["name"]
+    assert wait_for(airflow, name)["state"] == "success"
+    assert ran(airflow, name) == [("2022-02-01", "load")]
+
+
+def test_cli_import_refuses_what_it_cannot_honour(airflow: Airflow, tmp_path: Path):
+    request = tmp_path / "wedata.json"
+    request.write_text(json.dumps({"ProjectId": "1", "TaskIds": ["424242"], "Bogus": 1}))
+    done = airflow.airflow("backfill-plans", "import", "--from", "wedata", str(request), check=False)
+    assert done.returncode == 1
+    assert "TaskIds.0: 424242 is a wedata id" in done.stderr
+    assert (
+        "Bogus: unknown wedata field" in done.stderr and "DataBackfillRangeList: is required" in done.stderr
+    )

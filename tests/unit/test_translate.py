@@ -1,0 +1,209 @@
+"""Translators of the cloud schedulers' backfill requests (pure code): every field maps or is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from airflow_backfill_provider.exceptions import PlanValidationError
+from airflow_backfill_provider.plan.translate import IdMap, translate
+from airflow_backfill_provider.plan.translate.request import iana_from_offset, read_request_text, unflatten
+
+IDS = IdMap.from_file(str(Path(__file__).parents[1] / "integration" / "seed_id_map.yaml"))
+
+
+def refused(system: str, request: dict, ids: IdMap = IDS) -> dict[str, str]:
+    with pytest.raises(PlanValidationError) as caught:
+        translate(system, request, ids)
+    return {error.loc: error.msg for error in caught.value.fields}
+
+
+def test_dms_fields_and_history_version():
+    plan = translate(
+        "dms",
+        {
+            "DagId": 15001,
+            "StartNodeIds": "[2, 3]",
+            "IsTriggerSubTree": False,
+            "BackFillDateBegin": "2022-01-14",
+            "BackFillDateEnd": "2022-09-29",
+            "Interval": 6,
+            "Asc": 0,
+            "HistoryDagId": "16001",
+            "Tid": 3,
+        },
+        IdMap.from_yaml(
+            'dms: {dags: {"15001": dms_flow}, tasks: {"2": dms_flow.b, "3": dms_flow.c}}\n'
+            'dag_versions: {"16001": 2}'
+        ),
+    )
+    assert (plan.dag_id, plan.lot, plan.order, plan.dag_version) == ("dms_flow", "6h", "desc", 2)
+    assert plan.tasks.roots == ["b", "c"] and plan.tasks.downstream is False
+    assert plan.tags == ["dms:Tid=3"]
+
+
+def test_dms_date_rules():
+    assert "BackFillDate" in refused("dms", {"DagId": "x"})
+    both = refused("dms", {"DagId": "x", "BackFillDate": "2022-01-01", "BackFillDateBegin": "2022-01-01"})
+    assert "not both" in both["BackFillDate"]
+    assert "both ends" in refused("dms", {"DagId": "x", "BackFillDateBegin": "2022-01-01"})["BackFillDateEnd"]
+
+
+def test_dataworks_legacy_seed_sample():
+    text = (
+        "http(s)://[Endpoint]/?Action=RunCycleDagNodes\n&ProjectEnv=PROD\n&StartBizDate=2020-05-20 00:00:00\n"
+        "&Name=xm_test\n&RootNodeId=1234\n&ExcludeNodeIds=1234,123465\n&BizBeginTime=00:00:00\n"
+        "&BizEndTime=01:00:00\n&Parallelism=false\n&EndBizDate=2020-05-21 00:00:00\n"
+        '&NodeParams={74324:"key1=val1 key2=val"}\n&IncludeNodeIds=74324,74325\n&<Common request parameters>'
+    )
+    plan = translate("dataworks-legacy", read_request_text(text), IDS)
+    assert plan.dag_id == "dw_xm" and plan.name == "xm_test" and plan.parallelism == 1
+    assert plan.tasks.roots == ["root"] and plan.tasks.include == ["load", "report"]
+    assert plan.tasks.exclude == ["root", "audit"] and plan.tasks.downstream is False
+    assert plan.ranges[0].window is not None and plan.ranges[0].window.end == "01:00"
+    assert plan.task_params == {"load": {"key1": "val1", "key2": "val"}}
+
+
+def test_dataworks_dev_environment_and_other_dag_refused():
+    errors = refused(
+        "dataworks-legacy",
+        {
+            "ProjectEnv": "DEV",
+            "Name": "x",
+            "RootNodeId": "dw_xm.root",
+            "IncludeNodeIds": "dms_flow.load",
+            "StartBizDate": "2020-05-20",
+            "EndBizDate": "2020-05-20",
+            "Parallelism": "true",
+        },
+    )
+    assert "only Prod" in errors["ProjectEnv"]
+    assert "one plan backfills one DAG" in errors["IncludeNodeIds.0"]
+
+
+def test_dataworks_create_workflow_instances_example():
+    from tests.integration.test_compat import DATAWORKS_EXAMPLE
+
+    plan = translate("dataworks", DATAWORKS_EXAMPLE, IDS)
+    assert plan.dag_id == "dw_sales" and plan.name == "WorkflowInstance1"
+    assert plan.tasks.roots == ["extract"] and plan.tasks.exclude == ["check"]
+    assert plan.downstream_dags and plan.dags.include == ["dw_sales_report"] and plan.dags.exclude == []
+    assert plan.conf == {"key1": "value1", "key2": "value2"}
+    assert plan.task_params == {
+        "extract": {"key1": "val2", "key2": "val2"},
+        "load": {"key1": "val2", "key2": "val2"},
+    }
+    assert (plan.parallelism, plan.order, plan.queue) == (2, "asc", "backfill")
+    assert (plan.priority_weight, plan.weight_rule) == (1, "upstream")
+    assert plan.run_window is not None and (plan.run_window.start, plan.run_window.end) == (
+        "00:00",
+        "23:59:59",
+    )
+    assert plan.run_future == "wait" and plan.paused is False
+    assert plan.notify is not None and plan.notify.on == ["success"]
+    assert plan.notify.notifiers[0].notifier == "ledger_notifier.LedgerNotifier"
+    assert plan.comment == "create for test" and "tagKey:tagValue" in plan.tags
+
+
+def test_dataworks_refusals_name_the_nested_field():
+    from tests.integration.test_compat import DATAWORKS_EXAMPLE
+
+    request = {**DATAWORKS_EXAMPLE, "Type": "SmokeTest"}
+    request["DefaultRunProperties"] = {
+        **request["DefaultRunProperties"],
+        "Analysis": {"Enabled": False},
+        "Alert": {"Type": "Failure", "NoticeType": "Mail"},
+        "Parallelism": 20,
+        "Speed": 1,
+    }
+    errors = refused("dataworks", request)
+    assert "SupplementData" in errors["Type"]
+    assert "always checked" in errors["DefaultRunProperties.Analysis.Enabled"]
+    assert "`notifiers`" in errors["DefaultRunProperties.Alert.NoticeType"]
+    assert "1 to 10" in errors["DefaultRunProperties.Parallelism"]
+    assert "unknown" in errors["DefaultRunProperties.Speed"]
+
+
+def test_wedata_example_and_fields():
+    plan = translate(
+        "wedata",
+        {
+            "ProjectId": "1460947878944567296",
+            "TaskIds": ["20250827115253729"],
+            "DataBackfillRangeList": [{"StartDate": "2025-09-02", "EndDate": "2025-09-02"}],
+            "SkipEventListening": True,
+            "CheckParentType": "MAKE_SCOPE",
+            "RedefineSelfWorkflowDependency": "yes",
+            "RedefineParallelNum": 3,
+            "SchedulerResourceGroupId": "S_res_group_524258031846018_1684XXXXXXXXX",
+            "RedefineParamList": [{"Key": "key1", "Value": "v"}],
+            "DataTimeOrder": "REVERSE",
+            "RedefineCycleType": "MONTH_CYCLE",
+            "TimeZone": "UTC+5",
+        },
+        IDS,
+    )
+    assert plan.dag_id == "wedata_orders" and plan.tasks.include is None  # the whole workflow
+    assert (plan.parent_check, plan.self_dependency, plan.parallelism) == ("scope", "on", 3)
+    assert (plan.queue, plan.conf, plan.order, plan.lot) == ("backfill", {"key1": "v"}, "desc", "month")
+    assert plan.timezone == "Etc/GMT-5"
+    assert (
+        translate(
+            "wedata",
+            {
+                "ProjectId": "1",
+                "TaskIds": ["dw_xm.load"],
+                "DataBackfillRangeList": [{"StartDate": "2025-09-02", "EndDate": "2025-09-02"}],
+            },
+        ).timezone
+        == "Etc/GMT-8"
+    )
+
+
+def test_aloudata_create():
+    plan = translate(
+        "aloudata",
+        {
+            "planName": "aloudata_metrics",
+            "startTime": "2025-01-01",
+            "endTime": "2025-01-10",
+            "dateIntervalOfLot": 3,
+        },
+    )
+    assert (plan.dag_id, plan.lot) == ("aloudata_metrics", "3d")
+    assert "planId" in refused("aloudata", {"startTime": "2025-01-01", "endTime": "2025-01-01"})
+
+
+def test_plan_errors_are_named_by_the_request_field():
+    errors = refused(
+        "wedata",
+        {
+            "ProjectId": "1",
+            "TaskIds": ["x"],
+            "DataBackfillRangeList": [{"StartDate": "2025-09-02", "EndDate": "2025-09-02"}],
+            "TimeZone": "Mars/Olympus",
+        },
+    )
+    assert "IANA" in errors["TimeZone"] and "(plan field timezone)" in errors["TimeZone"]
+
+
+def test_request_reading():
+    assert unflatten({"A.1": "x", "A.2": "y", "B.1.C": "1", "B.1.D": "2", "E": "e"}) == {
+        "E": "e",
+        "A": ["x", "y"],
+        "B": [{"C": "1", "D": "2"}],
+    }
+    assert iana_from_offset("UTC+8") == "Etc/GMT-8" and iana_from_offset("GMT-03:00") == "Etc/GMT+3"
+    assert iana_from_offset("Asia/Shanghai") == "Asia/Shanghai"
+    with pytest.raises(PlanValidationError):
+        read_request_text("just words")
+
+
+def test_id_maps_keep_each_systems_ids_apart():
+    assert IDS.for_system("dataworks-legacy").tasks["1234"] == "dw_xm.root"
+    assert IDS.for_system("dataworks").tasks["1234"] == "dw_sales.extract"
+    assert IDS.for_system("dms").queues  # shared sections stay
+    with pytest.raises(PlanValidationError) as caught:
+        IdMap.from_yaml("tasks: [1, 2]")
+    assert caught.value.fields[0].loc == "id_map.tasks"
