@@ -479,6 +479,7 @@ export function NewPlan({ fixedDagId, onCreated, onCancel }: { fixedDagId?: stri
             <TextField label="Run window end" path="run_window.end" {...props} placeholder="HH:MM" />
             <TextField label="Run window timezone" path="run_window.timezone" {...props} placeholder="the plan's timezone" />
             <TextField label="Priority weight" path="priority_weight" {...props} kind="number" placeholder="the tasks' own" />
+            <TextField label="DAG version" path="dag_version" {...props} kind="number" placeholder="the latest" hint="an earlier version (versioned bundles only)" />
           </div>
           <div className="row" style={{ marginTop: 8 }}>
             <CheckField label="Create paused" path="paused" {...props} defaultValue={false} />
