@@ -188,9 +188,13 @@ def aloudata_detail(
     lot = queries.lot_detail(row, index, session)
     zone = ZoneInfo(row.timezone)
     start, end = _partition(lot, zone)
-    status_time: dict[str, str | None] = {}
-    for entry in lot.timeline:
-        status_time.setdefault(ALOUDATA_STATUS[LotState(entry.state)], _local(entry.at, zone))
+    seen: dict[str, str | None] = {}
+    for entry in lot.timeline:  # the states the driver saw the lot in, each the first time
+        seen.setdefault(ALOUDATA_STATUS[LotState(entry.state)], _local(entry.at, zone))
+    if lot.start_date is not None:  # a run can start and end between two passes of the driver
+        seen["RUNNING"] = _local(lot.start_date, zone)
+    order = ("WAITING", "RUNNING", "SUCCESS", "FAILED")
+    status_time = {word: seen[word] for word in order if word in seen}
     sql = next(
         (str(ti.rendered_fields["sql"]) for ti in lot.task_instances if ti.rendered_fields.get("sql")), None
     )
