@@ -29,7 +29,7 @@ from airflow_backfill_provider.plan.translate import IdMap, translator
 from airflow_backfill_provider.plugin import compat_answers as answers
 from airflow_backfill_provider.plugin.errors import MAX_BODY_BYTES
 from airflow_backfill_provider.plugin.routes.plans import creation_slot, submit
-from airflow_backfill_provider.plugin.security import plan_for
+from airflow_backfill_provider.plugin.security import plan_for, require_some_dag
 from airflow_backfill_provider.service import queries
 from airflow_backfill_provider.service.datamodels import CreatedOut, LotOut
 from airflow_backfill_provider.states import LotState
@@ -82,6 +82,7 @@ async def _fields(request: Request) -> dict[str, Any]:
 
 
 async def _create(request: Request, user: Any, session: Any, system: str, action: str) -> JSONResponse:
+    await run_in_threadpool(require_some_dag, user, "POST", session)  # before anything is read
     translate = translator(system, action)
     fields = await _fields(request)
     preview = str(request.query_params.get("preview", "")).lower() == "true"
