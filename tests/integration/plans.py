@@ -46,6 +46,16 @@ def ledger(af: Airflow, name: str) -> list[dict[str, Any]]:
     return [e for e in af.ledger_entries() if e["run_id"].startswith(prefix)]
 
 
+def notifications(af: Airflow, name: str, timeout: float = 60) -> list[dict[str, Any]]:
+    """The notifier calls recorded for plan ``name``: a plan's notify run starts once the plan has
+    ended, so wait for the first call, then 3 s more for any call that should not be there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not any(e.get("plan") == name for e in af.ledger_entries()):
+        time.sleep(1)
+    time.sleep(3)
+    return [e for e in af.ledger_entries() if e.get("plan") == name]
+
+
 def task_instances(af: Airflow, dag_id: str, run_id: str) -> dict[str, dict[str, Any]]:
     found = af.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
     return {ti["task_id"]: ti for ti in found["task_instances"]}

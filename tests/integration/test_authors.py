@@ -11,7 +11,7 @@ import requests
 
 from airflow_backfill_provider.hooks.backfill import BackfillApiError, BackfillHook
 from tests.integration.harness import USERS, Airflow, free_port
-from tests.integration.plans import API, get, ledger, lots, wait_for
+from tests.integration.plans import API, get, ledger, lots, notifications, wait_for
 
 
 def connection(airflow: Airflow, user: str = "admin") -> dict:
@@ -78,13 +78,7 @@ def test_notify_calls_each_notifier_once_when_the_plan_ends(airflow: Airflow):
         },
     )
     assert wait_for(airflow, "notified")["state"] == "success"
-    deadline = time.monotonic() + 60
-    calls: list[dict] = []
-    while time.monotonic() < deadline and not calls:
-        calls = [e for e in airflow.ledger_entries() if e.get("plan") == "notified"]
-        time.sleep(1)
-    time.sleep(3)
-    calls = [e for e in airflow.ledger_entries() if e.get("plan") == "notified"]
+    calls = notifications(airflow, "notified")
     assert [(c["notifier"], c["state"]) for c in calls] == [("ended-success", "success")]
 
 

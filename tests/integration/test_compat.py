@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.integration.harness import HERE, Airflow
-from tests.integration.plans import get, ledger, lots, wait_for
+from tests.integration.plans import get, ledger, lots, notifications, wait_for
 
 COMPAT = "/backfill/compat"
 
@@ -159,8 +159,8 @@ def test_dataworks_create_workflow_instances_seed_example(airflow: Airflow):
     )
     ran_tasks = {(e["dag_id"], e["task_id"]) for e in entries}
     assert {q[2] for q in queues if (q[0], q[1]) in ran_tasks} == {"backfill"}  # RuntimeResource
-    notified = [e for e in airflow.ledger_entries() if e.get("notifier") == "sms"]
-    assert [(e["plan"], e["state"]) for e in notified] == [("WorkflowInstance1", "success")]
+    notified = notifications(airflow, "WorkflowInstance1")
+    assert [(e["notifier"], e["state"]) for e in notified] == [("sms", "success")]
 
 
 def test_wedata_create_data_backfill_plan_as_its_sdk_sends_it(airflow: Airflow):
@@ -291,3 +291,57 @@ def test_cli_import_refuses_what_it_cannot_honour(airflow: Airflow, tmp_path: Pa
     assert (
         "Bogus: unknown wedata field" in done.stderr and "DataBackfillRangeList: is required" in done.stderr
     )
+
+
+SEED_FILES = {
+    # the DataWorks old API's sample request as the seed prints it: URL and query string
+    "dataworks-legacy": (
+        "http(s)://[Endpoint]/?Action=RunCycleDagNodes\n&ProjectEnv=PROD\n&StartBizDate=2020-05-20 00:00:00\n"
+        "&Name=xm_test\n&RootNodeId=1234\n&ExcludeNodeIds=1234,123465\n&BizBeginTime=00:00:00\n"
+        "&BizEndTime=01:00:00\n&Parallelism=false\n&EndBizDate=2020-05-21 00:00:00\n"
+        '&NodeParams={74324:"key1=val1 key2=val"}\n&IncludeNodeIds=74324,74325\n&<Common request parameters>\n'
+    ),
+    "dataworks": json.dumps(DATAWORKS_EXAMPLE),
+    "wedata": json.dumps(
+        {
+            "ProjectId": "1460947878944567296",
+            "TaskIds": ["20250827115253729"],
+            "DataBackfillRangeList": [{"StartDate": "2025-09-02", "EndDate": "2025-09-02"}],
+            "SkipEventListening": True,
+        }
+    ),
+    "aloudata": json.dumps(
+        {"planId": "5468b0c0462e40e08e44108d8164c7c3", "startTime": "2025-01-01", "endTime": "2025-01-01"}
+    ),
+}
+SEED_DAGS = {
+    "dataworks-legacy": "dw_xm",
+    "dataworks": "dw_sales",
+    "wedata": "wedata_orders",
+    "aloudata": "aloudata_metrics",
+}
+
+
+@pytest.mark.parametrize("system", sorted(SEED_FILES))
+def test_cli_import_of_each_seed_example_runs_to_success(airflow: Airflow, tmp_path: Path, system: str):
+    """The same requests through ``import`` (the deployment's id map by default). A request the
+    compat endpoint already turned into a plan is the same plan again, as for ``create``."""
+    request = tmp_path / "request.txt"
+    request.write_text(SEED_FILES[system])
+    preview = airflow.airflow(
+        "backfill-plans",
+        "import",
+        "--from",
+        system,
+        str(request),
+        "--preview",
+        "--output",
+        "json",
+        check=False,
+    )
+    assert preview.returncode == 0, preview.stderr
+    assert {lot["dag_id"] for lot in json.loads(preview.stdout)} >= {SEED_DAGS[system]}
+    done = airflow.airflow("backfill-plans", "import", "--from", system, str(request), "--wait", check=False)
+    assert done.returncode == 0, done.stderr
+    assert f"the {system} request as a plan:" in done.stdout and "] " in done.stdout  # plan, progress
+    assert "success" in done.stdout.splitlines()[-1]
