@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, cast
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -69,7 +70,23 @@ def _date_or_datetime(value: Any) -> Any:
     raise ValueError(f"{value!r} is not a date or datetime: write YYYY-MM-DD or YYYY-MM-DDTHH:MM")
 
 
-DateOrDatetime = Annotated[dt.date | dt.datetime, BeforeValidator(_date_or_datetime)]
+FIRST_YEAR, LAST_YEAR = 1000, 9998
+"""data time lies in these years: schedules are stepped a little past each end, and Python's dates
+stop at years 1 and 9999"""
+
+
+def _in_years(value: Any) -> Any:
+    if isinstance(value, dt.date) and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(
+            f"{value.isoformat()} is outside the data time a plan can cover: give a date from "
+            f"{FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31"
+        )
+    return value
+
+
+DateOrDatetime = Annotated[
+    dt.date | dt.datetime, BeforeValidator(_date_or_datetime), AfterValidator(_in_years)
+]
 
 
 def parse_time_of_day(text: str) -> dt.time:
@@ -250,7 +267,7 @@ class BackfillPlan(_Strict):
         description="data interval of one run: null = the DAG's schedule, '<N>h', '<N>d' or 'month'",
         examples=[None, "1d", "7d", "6h", "month"],
     )
-    dates: list[dt.date] = Field(
+    dates: list[Annotated[dt.date, AfterValidator(_in_years)]] = Field(
         default_factory=list, max_length=10 * MAX_ITEMS, description="single data dates, each a one-day range"
     )
     ranges: list[Range] = Field(

@@ -267,3 +267,14 @@ def test_yaml_on_and_off_are_words_not_booleans():
     assert plan.self_dependency == "on"
     assert plan.notify is not None and plan.notify.on == ["failure"]
     assert plan.downstream_dags is True
+
+
+def test_data_time_outside_years_1000_to_9998_is_refused_by_field():
+    """Schedules are stepped a little past each end of the data time: year 1 or 9999 would overflow
+    Python's dates inside the planner (the fuzz of the create endpoint found ``dates: [0001-01-01]``)."""
+    with pytest.raises(PlanValidationError) as caught:
+        BackfillPlan.from_dict(
+            {"dag_id": "d", "dates": ["0001-01-01"], "ranges": [{"start": "9999-01-01", "end": "9999-12-31"}]}
+        )
+    assert {f.loc for f in caught.value.fields} == {"dates.0", "ranges.0.start", "ranges.0.end"}
+    assert BackfillPlan.from_dict({"dag_id": "d", "dates": ["1000-01-01", "9998-12-31"]}).dates
