@@ -369,6 +369,10 @@ class BackfillPlan(_Strict):
     def lot_size(self) -> LotSize | None:
         return None if self.lot is None else LotSize.parse(self.lot)
 
+    def version_of(self, dag_id: str) -> int | None:
+        """The version lots of ``dag_id`` run on: ``dag_version`` for the plan's DAG, else the latest."""
+        return self.dag_version if dag_id == self.dag_id else None
+
     def content_hash(self) -> str:
         """Hash of everything but the name: same content ⇔ same hash (idempotent resubmission)."""
         body = self.model_dump(mode="json", exclude={"name"})

@@ -16,8 +16,12 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from airflow_backfill_provider.exceptions import FieldError
+from airflow_backfill_provider.plan.translate import SYSTEMS
+from airflow_backfill_provider.service.datamodels import PlanOut
 
-COMPAT_PATH = re.compile(r"/compat/(?P<system>dms|dataworks-legacy|dataworks|wedata|aloudata)(?:/|$)")
+COMPAT_PATH = re.compile(
+    r"/compat/(?P<system>" + "|".join(sorted(map(re.escape, SYSTEMS), key=len, reverse=True)) + r")(?:/|$)"
+)
 ALIBABA = ("dms", "dataworks", "dataworks-legacy")
 TENCENT_CODES = {
     401: "AuthFailure",
@@ -59,6 +63,18 @@ def ok(request: Request, system: str, data: dict[str, Any], status: int = 200) -
         body = {"success": True, "code": str(status), "errorMsg": None, "detailErrorMsg": None, **data}
         body["traceId"] = request_id
     return JSONResponse(body, status_code=status)
+
+
+def created(request: Request, system: str, plan: PlanOut, *, new: bool) -> JSONResponse:
+    """The answer to a create: the plan's id where the system puts the id of what it made."""
+    results: dict[str, dict[str, Any]] = {
+        "dms": {"PlanId": plan.id, "PlanName": plan.name},
+        "dataworks": {"OperationId": str(plan.id)},
+        "dataworks-legacy": {"Data": plan.id},
+        "wedata": {"Data": {"DataBackfillPlanId": str(plan.id)}},
+        "aloudata": {"data": str(plan.id)},
+    }
+    return ok(request, system, results[system], status=201 if new and system == "aloudata" else 200)
 
 
 def error(

@@ -294,7 +294,7 @@ def _give_run(
     """
     if lot.dag_id in dags.stale:
         return LotState.FAILED, f"DAG '{lot.dag_id}' is not in Airflow's DAG files any more"
-    version = spec.dag_version if lot.dag_id == spec.dag_id else None
+    version = spec.version_of(lot.dag_id)
     dag = dags.dag(lot.dag_id, session, version)
     if dag is None:
         gone = f"version {version} of DAG '{lot.dag_id}'" if version else f"DAG '{lot.dag_id}'"
@@ -342,8 +342,8 @@ def _materialise(
         run = materialise.adopt_run(dag, other, plan, spec, plan_dag, lot, task_plan.dry_run, session)
     else:
         run = materialise.create_run(dag, plan, spec, plan_dag, lot, task_plan.dry_run, session)
-    if spec.dag_version is not None and lot.dag_id == spec.dag_id:
-        materialise.pin_version(run, spec.dag_version, session)
+    if (version := spec.version_of(lot.dag_id)) is not None:
+        materialise.pin_version(run, version, session)
     materialise.prepare_task_instances(
         run,
         dag,

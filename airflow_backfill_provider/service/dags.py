@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.exceptions import FieldError
 from airflow_backfill_provider.plan.dag import DagDescription
+from airflow_backfill_provider.plan.model import BackfillPlan
 
 
 def serialized_dag(dag_id: str, session: Session, version: int | None = None) -> Any | None:
@@ -105,14 +106,13 @@ def paused_dag_ids(dag_ids: Iterable[str], session: Session) -> set[str]:
     return set(session.scalars(select(DagModel.dag_id).where(DagModel.dag_id.in_(ids), DagModel.is_paused)))
 
 
-def catalog(
-    dag_id: str, session: Session, *, downstream_dags: bool, version: int | None = None
-) -> dict[str, DagDescription]:
-    """Descriptions of the plan's DAG (at ``version``, default the latest) and, with
-    ``downstream_dags``, of every DAG downstream of it (each at its latest)."""
+def catalog(spec: BackfillPlan, session: Session) -> dict[str, DagDescription]:
+    """Descriptions of the plan's DAG and, with ``downstream_dags``, of every DAG downstream of it,
+    each at the version the plan runs it on."""
+    dag_id = spec.dag_id
     downstream: dict[str, set[str]] = {}
     wanted = {dag_id}
-    if downstream_dags:
+    if spec.downstream_dags:
         downstream, _ = dag_graph(session)
         stack = [dag_id]
         while stack:
@@ -123,7 +123,7 @@ def catalog(
     paused = paused_dag_ids(wanted, session)
     out: dict[str, DagDescription] = {}
     for wanted_id in sorted(wanted):
-        dag = serialized_dag(wanted_id, session, version if wanted_id == dag_id else None)
+        dag = serialized_dag(wanted_id, session, spec.version_of(wanted_id))
         if dag is not None:
             out[wanted_id] = DagDescription.from_serialized(
                 dag, downstream_dag_ids=downstream.get(wanted_id, ()), is_paused=wanted_id in paused

@@ -31,7 +31,7 @@ def plan_lots(spec: BackfillPlan, session: Session) -> PlannedBackfill:
         errors := dag_version_errors(spec.dag_id, spec.dag_version, session)
     ):
         raise PlanValidationError(errors)
-    dags = catalog(spec.dag_id, session, downstream_dags=spec.downstream_dags, version=spec.dag_version)
+    dags = catalog(spec, session)
     planned = plan_backfill(spec, dags, max_lots=settings.max_lots())
     target = serialized_dag(spec.dag_id, session, spec.dag_version)
     errors = [

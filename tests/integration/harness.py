@@ -342,7 +342,9 @@ def running_airflow(
     port = free_port()
     shutil.copytree(dags_folder, home / "dags", ignore=shutil.ignore_patterns("__pycache__"))
     # a second bundle that keeps versions (auth/versioned_bundle.py), its latest version named in CURRENT
-    shutil.copytree(VERSIONED, home / "versioned" / "versions", ignore=shutil.ignore_patterns("__pycache__"))
+    for version in ("v1", "v2"):
+        (home / "versioned" / "versions" / version).mkdir(parents=True)
+        shutil.copy(VERSIONED / "ledger_versioned.py", home / "versioned" / "versions" / version)
     (home / "versioned" / "CURRENT").write_text("v1")
     env = make_env(home, port, database_url, home / "dags")
     with contextlib.ExitStack() as stack:

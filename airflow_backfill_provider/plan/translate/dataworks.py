@@ -22,13 +22,18 @@ FIRST_WORKFLOW = "1"
 """WorkflowId of auto triggered tasks: the DAG is the one of the root tasks"""
 
 
-def _select(draft: Draft, roots: list[str], include: list[str], exclude: list[str], origin: str) -> None:
-    draft.set("tasks.roots", roots, origin)
-    draft.set("tasks.downstream", False, origin)
+def _select(
+    draft: Draft, roots: list[str], include: list[str], exclude: list[str], fields: tuple[str, str, str]
+) -> None:
+    """The roots and the included tasks run, excluded ones are dry-run; ``fields`` name where the
+    request gave roots, include and exclude."""
+    root_field, include_field, exclude_field = fields
+    draft.set("tasks.roots", roots, root_field)
+    draft.set("tasks.downstream", False, root_field)
     if include:
-        draft.set("tasks.include", include, origin.replace("Root", "Include"))
+        draft.set("tasks.include", include, include_field)
     if exclude:
-        draft.set("tasks.exclude", exclude, origin.replace("Root", "Exclude"))
+        draft.set("tasks.exclude", exclude, exclude_field)
 
 
 def _environment(request: Request, name: str) -> None:
@@ -48,7 +53,7 @@ def run_cycle_dag_nodes(data: Any, ids: IdMap) -> BackfillPlan:
     roots = draft.tasks("RootNodeId", [root]) if root else []
     include = draft.tasks("IncludeNodeIds", request.ids("IncludeNodeIds", required=True)) or []
     exclude = draft.tasks("ExcludeNodeIds", request.ids("ExcludeNodeIds")) or []
-    _select(draft, roots or [], include, exclude, "RootNodeId")
+    _select(draft, roots or [], include, exclude, ("RootNodeId", "IncludeNodeIds", "ExcludeNodeIds"))
     start = request.date("StartBizDate", required=True)
     end = request.date("EndBizDate", required=True)
     window = _window(request, "BizBeginTime", "BizEndTime")
@@ -167,7 +172,14 @@ def _run_properties(request: Request, draft: Draft, ids: IdMap) -> None:
     include = draft.tasks("DefaultRunProperties.IncludeTaskIds", inner.ids("IncludeTaskIds")) or []
     exclude = draft.tasks("DefaultRunProperties.ExcludeTaskIds", inner.ids("ExcludeTaskIds")) or []
     if roots or include:
-        _select(draft, roots, include, exclude, "DefaultRunProperties.RootTaskIds")
+        where = "DefaultRunProperties."
+        _select(
+            draft,
+            roots,
+            include,
+            exclude,
+            (f"{where}RootTaskIds", f"{where}IncludeTaskIds", f"{where}ExcludeTaskIds"),
+        )
     elif "dag_id" not in draft.fields:
         request.error(
             "DefaultRunProperties.RootTaskIds", "name the root tasks (or a WorkflowId other than 1)"

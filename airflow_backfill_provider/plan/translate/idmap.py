@@ -149,6 +149,10 @@ class IdMap(BaseModel):
         )
         return None
 
+    def original(self, section: str, airflow_id: str) -> str:
+        """The system's id that ``section`` maps to ``airflow_id`` (the Airflow id when none does)."""
+        return next((k for k, v in getattr(self, section).items() if v == airflow_id), airflow_id)
+
     def queue(self, given: str) -> str:
         return self.queues.get(given, given)
 

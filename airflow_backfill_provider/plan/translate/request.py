@@ -118,12 +118,9 @@ class Request:
                 FieldError("", f"more than {MAX_FIELDS} fields: this is not a {system} request")
             )
         else:
-            self.data = unflatten(data) if any(_FLAT_KEY.match(str(k)) for k in data) else dict(data)
+            self.data = unflatten({str(k): v for k, v in data.items()})
 
     # -- taking fields ---------------------------------------------------------------------------
-
-    def has(self, name: str) -> bool:
-        return self.data.get(name) not in (None, "", [])
 
     def raw(self, name: str, *, required: bool = False) -> Any:
         self.taken.add(name)
@@ -136,11 +133,6 @@ class Request:
 
     def error(self, name: str, msg: str) -> None:
         self.errors.append(FieldError(name, msg))
-
-    def refuse(self, name: str, why: str) -> None:
-        """A field this system has and a plan cannot honour: refused by name, with the reason."""
-        if self.raw(name) is not None:
-            self.error(name, f"not supported: {why}")
 
     def leftovers(self, known: Iterable[str]) -> None:
         """Every field no translator took is an error that names it."""

@@ -11,7 +11,6 @@ rights checks.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -25,10 +24,10 @@ from starlette.concurrency import run_in_threadpool
 
 from airflow_backfill_provider import settings
 from airflow_backfill_provider.exceptions import FieldError, PlanValidationError, UnknownObjectError
-from airflow_backfill_provider.plan.translate import IdMap, translator
+from airflow_backfill_provider.plan.translate import IdMap, translate
 from airflow_backfill_provider.plugin import compat_answers as answers
 from airflow_backfill_provider.plugin.errors import MAX_BODY_BYTES
-from airflow_backfill_provider.plugin.routes.plans import creation_slot, submit
+from airflow_backfill_provider.plugin.routes.plans import creation_slot, json_body, submit
 from airflow_backfill_provider.plugin.security import plan_for, require_some_dag
 from airflow_backfill_provider.service import queries
 from airflow_backfill_provider.service.datamodels import CreatedOut, LotOut
@@ -59,50 +58,38 @@ async def _fields(request: Request) -> dict[str, Any]:
     """The request's fields: query parameters, then a JSON object or form body over them."""
     fields: dict[str, Any] = dict(request.query_params)
     raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise PlanValidationError(
-            [FieldError("", f"the body is larger than {MAX_BODY_BYTES} bytes")], "too large"
-        )
-    text = raw.decode("utf-8", errors="replace").strip()
+    text = raw.lstrip()
     if not text:
         return fields
-    if "json" in request.headers.get("content-type", "") or text.startswith("{"):
-        try:
-            body = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            raise PlanValidationError(
-                [FieldError("", f"the body is not JSON: {exc}")], "bad request"
-            ) from None
+    if "json" in request.headers.get("content-type", "") or text.startswith(b"{"):
+        body = json_body(raw)
         if not isinstance(body, dict):
             raise PlanValidationError([FieldError("", "the body is a JSON object of fields")], "bad request")
         fields.update(body)
+    elif len(raw) > MAX_BODY_BYTES:
+        json_body(raw)  # the one "too large" answer
     else:
-        fields.update(parse_qsl(text, keep_blank_values=True, max_num_fields=1000))
+        fields.update(
+            parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=1000)
+        )
     return fields
 
 
-async def _create(request: Request, user: Any, session: Any, system: str, action: str) -> JSONResponse:
+async def _create(
+    request: Request, user: Any, session: Any, system: str, action: str | None = None
+) -> JSONResponse:
+    """Translate the request (its action from the path, else ``X-TC-Action`` or ``Action``), then
+    preview or create it as ``POST /plans`` does."""
     await run_in_threadpool(require_some_dag, user, "POST", session)  # before anything is read
-    translate = translator(system, action)
     fields = await _fields(request)
-    preview = str(request.query_params.get("preview", "")).lower() == "true"
-    fields.pop("preview", None)
-    spec = translate(fields, id_map().for_system(system))
+    action = action or request.headers.get("X-TC-Action") or str(fields.get("Action") or "")
+    preview = str(fields.pop("preview", "")).lower() == "true"
+    spec = translate(system, fields, id_map(), action)
     async with creation_slot(session):
         found = await run_in_threadpool(submit, spec, user, session, preview=preview)
     if not isinstance(found, CreatedOut):
         return answers.ok(request, system, {"Preview": found.model_dump(mode="json")})
-    plan = found.plan
-    status = 201 if found.created and system == "aloudata" else 200
-    results: dict[str, dict[str, Any]] = {
-        "dms": {"PlanId": plan.id, "PlanName": plan.name},
-        "dataworks": {"OperationId": str(plan.id)},
-        "dataworks-legacy": {"Data": plan.id},
-        "wedata": {"Data": {"DataBackfillPlanId": str(plan.id)}},
-        "aloudata": {"data": str(plan.id)},
-    }
-    result = results[system]
-    return answers.ok(request, system, result, status=200 if system != "aloudata" else status)
+    return answers.created(request, system, found.plan, new=found.created)
 
 
 @router.post("/compat/{system}/{action}", include_in_schema=True)
@@ -116,11 +103,7 @@ async def create_by_action(
 @router.api_route("/compat/{system}/", methods=["GET", "POST"])
 async def create_by_rpc(request: Request, user: GetUserDep, session: SessionDep, system: str) -> Any:
     """The action named in ``Action`` (Alibaba Cloud RPC) or ``X-TC-Action`` (Tencent Cloud)."""
-    action = request.headers.get("X-TC-Action") or request.query_params.get("Action")
-    if action is None:
-        body = await _fields(request)
-        action = str(body.get("Action") or "")
-    return await _create(request, user, session, system, action)
+    return await _create(request, user, session, system)
 
 
 @router.post(f"{ALOUDATA}/accelerate/task/create", status_code=201)

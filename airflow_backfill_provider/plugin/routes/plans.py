@@ -54,15 +54,14 @@ PLAN_BODY = {
 }
 
 
-async def _read_plan(request: Request) -> BackfillPlan:
-    """The body as a plan: not JSON, not an object, too deep or too big is one 4xx with the fix."""
-    raw = await request.body()
+def json_body(raw: bytes) -> Any:
+    """A request body as JSON: not JSON, too deep or too big is one 4xx with the fix."""
     if len(raw) > MAX_BODY_BYTES:
         raise PlanValidationError(
             [FieldError("", f"the body is larger than {MAX_BODY_BYTES} bytes")], "too large"
         )
     try:
-        data = json.loads(raw or b"null")
+        return json.loads(raw or b"null")
     except json.JSONDecodeError as exc:
         raise PlanValidationError(
             [FieldError("", f"the body is not JSON: {exc.msg} at char {exc.pos}")],
@@ -73,6 +72,11 @@ async def _read_plan(request: Request) -> BackfillPlan:
             [FieldError("", f"the body is not JSON a plan can be read from: {type(exc).__name__}")],
             "the plan is not valid JSON",
         ) from None
+
+
+async def _read_plan(request: Request) -> BackfillPlan:
+    """The body as a plan."""
+    data = json_body(await request.body())
     return BackfillPlan.from_dict(data)
 
 

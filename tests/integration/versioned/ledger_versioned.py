@@ -1,14 +1,18 @@
-"""Version 2 of a DAG served by the versioned test bundle (auth/versioned_bundle.py)."""
+"""A DAG served by the versioned test bundle (auth/versioned_bundle.py): the harness puts this file in
+the bundle's versions ``v1`` (tasks a, b) and ``v2`` (a, b, c); each copy reads its version from its
+directory."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pendulum
 from airflow.sdk import DAG, task
 from ledger_record import record
 
-VERSION = "v2"
+VERSION = Path(__file__).parent.name
+TASKS = {"v1": ("a", "b"), "v2": ("a", "b", "c")}[VERSION]
 
 with DAG(
     "ledger_versioned",
@@ -23,7 +27,7 @@ with DAG(
         record(context, began=time.time(), version=VERSION)
 
     previous = None
-    for name in ("a", "b", "c"):
+    for name in TASKS:
         current = step.override(task_id=name)()
         if previous is not None:
             previous >> current
