@@ -58,3 +58,10 @@ class ConflictError(BackfillError):
 
     code = "conflict"
     status_code = 409
+
+
+class UnsupportedMediaType(BackfillError):
+    """The body is not in the content type the call reads (a plan is JSON)."""
+
+    code = "unsupported_media_type"
+    status_code = 415

@@ -6,6 +6,7 @@ so ``airflow config list`` shows them; read them here and nowhere else.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 SECTION = "backfill"
@@ -35,15 +36,37 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "example": "my_company.notifiers.TeamsNotifier",
         "version_added": "0.2.0",
     },
-    "signing_key": {
-        "description": "Secret the service signs lot runs' task_params and notify runs with, and workers "
-        "check them with. Default: derived from [api_auth] jwt_secret. Set it (the same on the "
-        "api-server, the CLI hosts and every worker) where jwt_secret is not shared with workers.",
+    "notification_targets": {
+        "description": "Notification targets plans may name in notify, as JSON: "
+        '{"<name>": {"notifier": "<class path>", "kwargs": {...}, "plan_arguments": ["<arg>", ...]}}. '
+        "kwargs are fixed by the deployment (recipients, connection); plan authors may set only the "
+        "plan_arguments (message text), rendered with the plan's own fields. Set it on the "
+        "api-server and every worker.",
+        "type": "string",
+        "default": "",
+        "example": '{"data-team": {"notifier": "airflow.providers.smtp.notifications.smtp.SmtpNotifier", '
+        '"kwargs": {"to": "data@example.com"}, "plan_arguments": ["subject", "html_content"]}}',
+        "version_added": "0.3.0",
+    },
+    "signing_private_key": {
+        "description": "Ed25519 private key the service signs lot runs' dry-run tasks and task_params "
+        "and notify runs with: the base64 of its 32 raw bytes (or a PEM). Set it on the api-server and "
+        "the hosts that run `airflow backfill-plans`, never on workers. The api-server refuses to start "
+        "the plugin without it. `python -m airflow_backfill_provider.signing` prints a new key pair.",
         "type": "string",
         "default": "",
         "sensitive": True,
         "example": None,
-        "version_added": "0.2.0",
+        "version_added": "0.3.0",
+    },
+    "signing_public_keys": {
+        "description": "Comma-separated Ed25519 public keys (base64 of 32 raw bytes) workers verify "
+        "plan signatures with. Set it on every worker. List the old and the new key while rotating. "
+        "Default on a host with signing_private_key: its own public key.",
+        "type": "string",
+        "default": "",
+        "example": "kQ3sW0u1bqzL3N7n8E2hY0G8i1u2VtJ3iQ5s0mFf1mE=",
+        "version_added": "0.3.0",
     },
     "api_url": {
         "description": "Base URL the plan driver (in the triggerer) calls the api-server at. Default: "
@@ -97,11 +120,30 @@ def allowed_notifiers() -> frozenset[str]:
     return frozenset(p.strip() for p in _get("allowed_notifiers").split(",") if p.strip())
 
 
-def signing_secret() -> str:
-    """The secret plan signatures use: ``[backfill] signing_key``, else ``[api_auth] jwt_secret``."""
-    from airflow.configuration import conf
+def notification_targets() -> dict[str, dict[str, Any]]:
+    """``[backfill] notification_targets``; a value that is not such JSON is an error saying so."""
+    text = _get("notification_targets").strip()
+    if not text:
+        return {}
+    try:
+        found = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"[backfill] notification_targets is not JSON: {exc}") from None
+    if not isinstance(found, dict) or not all(
+        isinstance(v, dict) and isinstance(v.get("notifier"), str) for v in found.values()
+    ):
+        raise ValueError(
+            '[backfill] notification_targets must map names to {"notifier": "<class path>", ...}'
+        )
+    return found
 
-    return _get("signing_key") or str(conf.get("api_auth", "jwt_secret", fallback="") or "")
+
+def signing_private_key() -> str:
+    return _get("signing_private_key").strip()
+
+
+def signing_public_keys() -> str:
+    return _get("signing_public_keys").strip()
 
 
 def api_url() -> str:

@@ -21,7 +21,7 @@ from airflow.sdk import DAG, BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_backfill_provider import signing
-from airflow_backfill_provider.notifiers import notifier_class
+from airflow_backfill_provider.notifiers import build
 from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID
 
 
@@ -44,9 +44,13 @@ class NotifyPlanOperator(BaseOperator):
         run = context["dag_run"]
         conf = run.conf or {}
         content = conf.get("notify")
-        if not isinstance(content, dict) or not signing.verify(
-            run.dag_id, run.run_id, content, conf.get("signature")
-        ):
+        try:
+            valid = isinstance(content, dict) and signing.verify(
+                run.dag_id, run.run_id, content, conf.get("signature")
+            )
+        except signing.SigningUnavailable as exc:
+            raise AirflowFailException(f"cannot check this notify run here: {exc}") from None
+        if not valid or not isinstance(content, dict):
             raise AirflowFailException(
                 "this run was not made by the backfill service (no valid signature): nothing to notify"
             )
@@ -56,13 +60,14 @@ class NotifyPlanOperator(BaseOperator):
 def notify_plan_end(context: Any, content: dict[str, Any], log: Any) -> None:
     """Call each notifier once, with the task context plus ``backfill_plan`` (name, state, counts).
 
-    Only notifiers this Airflow allows are imported (checked again here, where they run). A notifier
-    that fails is logged; it does not change how the plan ended.
+    Only notifiers this Airflow allows are imported (checked again here, where they run), with the
+    arguments the service rendered from the plan's own fields and Airflow's templating of them off
+    (``notifiers.build``). A notifier that fails is logged; it does not change how the plan ended.
     """
     plan = {"name": content.get("plan"), "state": content.get("state"), "counts": content.get("counts", {})}
     for spec in content.get("notifiers", ()):
         try:
-            notifier = notifier_class(spec["notifier"])(**spec.get("kwargs", {}))
+            notifier = build(spec["notifier"], spec.get("kwargs") or {})
             notifier({**context, "backfill_plan": plan})
         except Exception:
             log.exception("notifier %s failed for backfill plan %s", spec.get("notifier"), plan["name"])

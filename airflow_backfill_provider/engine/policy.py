@@ -6,9 +6,11 @@ the service's signature over (DAG, run, content). On the worker, this policy:
 - makes a dry-run task a no-op: it ends in success without its code running, even when it was
   cleared from the UI or retried, and for every map index of a mapped task;
 - adds a task's own ``task_params`` to its ``params`` before its templates render and before it
-  runs, only when the signature is the service's. A conf written by hand into any other run (a
-  manual run, a native backfill) injects nothing: the task fails saying why, instead of running with
-  params its DAG's validation never saw;
+  runs;
+- does either only when the signature is the service's (Ed25519, checked with the public key). A
+  conf written by hand into any other run (a manual run, a native backfill) neutralises and injects
+  nothing: every task of that run fails saying why, instead of skipping its checks or running with
+  params its DAG's validation never saw. ``dry_run`` is a list of exact task ids;
 - removes the reserved key from every task's params.
 
 Outside lot runs it does nothing.
@@ -28,13 +30,41 @@ _MARK = "_backfill_plan_policy"
 
 
 def _marker(context: Any) -> dict[str, Any] | None:
+    """The run's plan marker, only when the service signed it for exactly this run.
+
+    A run without the reserved key is not a plan's run: None. A run with it whose signature does not
+    verify (written by hand, copied from another run, or checked on a worker without the public key)
+    fails the task saying why: nothing is neutralised or injected on an unsigned word.
+    """
     dag_run = context.get("dag_run")
-    marker = (getattr(dag_run, "conf", None) or {}).get(PLAN_CONF_KEY)
-    return marker if isinstance(marker, dict) else None
+    conf = getattr(dag_run, "conf", None) or {}
+    if not isinstance(conf, dict) or PLAN_CONF_KEY not in conf:
+        return None
+    marker = conf[PLAN_CONF_KEY]
+    dag_id, run_id = getattr(dag_run, "dag_id", None), getattr(dag_run, "run_id", None)
+    if not isinstance(marker, dict):
+        raise BackfillError(f"run {run_id} carries a '{PLAN_CONF_KEY}' conf that is not a backfill plan's")
+    content = {k: marker.get(k) for k in ("plan", "dry_run", "task_params")}
+    try:
+        valid = signing.verify(str(dag_id), str(run_id), content, marker.get("signature"))
+    except signing.SigningUnavailable as exc:
+        raise BackfillError(
+            f"run {run_id} is a backfill plan's run, but this worker cannot check it: {exc}"
+        ) from None
+    if not valid:
+        raise BackfillError(
+            f"run {run_id} carries a '{PLAN_CONF_KEY}' conf (dry-run tasks, task_params) that the backfill "
+            "service did not sign for this run: refusing to run any task of it. Only plans put it in runs; "
+            "if this is a plan's run, give this worker the service's public key ([backfill] signing_public_keys)"
+        )
+    dry_run = content["dry_run"]
+    if not isinstance(dry_run, list) or not all(isinstance(t, str) for t in dry_run):
+        raise BackfillError(f"run {run_id}: the plan's dry_run is not a list of task ids")
+    return content
 
 
 def _dry_run(task: Any, marker: dict[str, Any] | None) -> bool:
-    return bool(marker) and task.task_id in (marker.get("dry_run") or ())  # type: ignore[union-attr]
+    return marker is not None and task.task_id in marker["dry_run"]
 
 
 def _no_op(*args: Any, **kwargs: Any) -> None:
@@ -60,21 +90,11 @@ def _apply_params(task: Any, context: Any, marker: dict[str, Any] | None) -> Non
         return
     if PLAN_CONF_KEY in params:
         del params[PLAN_CONF_KEY]
-    if not marker:
-        return
-    overrides = (marker.get("task_params") or {}).get(task.task_id)
-    if not overrides:
-        return
-    dag_run = context["dag_run"]
-    content = {k: marker.get(k) for k in ("plan", "dry_run", "task_params")}
-    if not signing.verify(dag_run.dag_id, dag_run.run_id, content, marker.get("signature")):
-        raise BackfillError(
-            f"run {dag_run.run_id} carries task_params for '{task.task_id}' that the backfill service did not "
-            "sign: refusing to run with them. Plans set task_params; if this is a plan's run, set the same "
-            "[backfill] signing_key (or [api_auth] jwt_secret) on the api-server and this worker"
-        )
-    for key, value in overrides.items():
-        params[key] = value
+    task_params = (marker or {}).get("task_params")
+    overrides = task_params.get(task.task_id) if isinstance(task_params, dict) else None
+    if isinstance(overrides, dict):
+        for key, value in overrides.items():
+            params[key] = value
 
 
 def _render(task: Any, original: Any, context: Any, jinja_env: Any = None) -> Any:

@@ -208,14 +208,21 @@ class DagSelection(_Strict):
 
 
 class NotifierSpec(_Strict):
-    """An Airflow notifier (any ``BaseNotifier``) by import path, with its constructor arguments."""
+    """A notification target the deployment defines, or an allowed notifier class by import path, with
+    the message arguments a plan may set (templates that see only ``plan``)."""
 
     notifier: str = Field(
-        pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$",
-        description="import path of a BaseNotifier class",
-        examples=["airflow.providers.smtp.notifications.smtp.SmtpNotifier"],
+        pattern=r"^[A-Za-z_][\w-]*(\.[A-Za-z_][\w]*)*$",
+        max_length=250,
+        description="a target of [backfill] notification_targets, or the import path of an allowed notifier",
+        examples=["data-team", "airflow.providers.smtp.notifications.smtp.SmtpNotifier"],
     )
-    kwargs: dict[str, Any] = Field(default_factory=dict, description="constructor arguments (JSON)")
+    kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="the notifier's message arguments; strings are templates seeing plan.name, plan.state, "
+        "plan.dag_id, plan.counts and plan.url",
+    )
 
 
 class Notify(_Strict):

@@ -14,7 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from airflow_backfill_provider import __version__
+from airflow_backfill_provider import __version__, signing
 from airflow_backfill_provider.plugin import errors
 from airflow_backfill_provider.plugin.routes import compat, driver, plans, steering
 
@@ -28,6 +28,9 @@ mimetypes.add_type("application/javascript", ".js")
 
 
 def create_app() -> FastAPI:
+    # lot runs carry signed dry-run tasks: without the private key the service cannot work, and says so
+    # now, at the api-server's start, instead of falling back to any other secret
+    signing.check_configured()
     app = FastAPI(
         title="Backfill plans",
         version=__version__,

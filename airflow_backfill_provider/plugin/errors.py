@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from airflow_backfill_provider.exceptions import BackfillError, FieldError
+from airflow_backfill_provider.reserved import DRIVER_TOKEN_HEADER
 
 log = logging.getLogger(__name__)
 REQUEST_ID = "X-Request-ID"
@@ -60,6 +61,35 @@ def error_response(
     return JSONResponse(body, status_code=status, headers={REQUEST_ID: request_id})
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def cookie_only_write(request: Request) -> str | None:
+    """Why a request that changes something is refused as a possible cross-site request, or None.
+
+    A browser sends Airflow's ``_token`` cookie with any request to this host, even one another site
+    makes it send (a form, an image, a link an admin clicks). Such a request can carry no header of
+    its own and only form or text content types. So a write is taken only with an ``Authorization``
+    header (scripts, the hook, the compat endpoints' callers), the driver's own header, or a JSON
+    content type, which a browser sends cross-site only after a CORS preflight Airflow does not allow.
+    """
+    if request.method in SAFE_METHODS:
+        return None
+    headers = request.headers
+    if "authorization" in headers or DRIVER_TOKEN_HEADER.lower() in headers:
+        return None
+    if media_type(request) == "application/json":
+        return None
+    return (
+        "a request that changes something needs an Authorization header, or Content-Type: "
+        "application/json (as the Backfill plans page sends): the session cookie alone is not enough"
+    )
+
+
 def install(app: FastAPI) -> None:
     """The middleware and exception handlers that give every answer the one shape."""
 
@@ -68,7 +98,10 @@ def install(app: FastAPI) -> None:
         given = request.headers.get(REQUEST_ID, "")
         request.state.request_id = given if _PLAIN_ID.match(given) else str(uuid.uuid4())
         length = request.headers.get("content-length", "")
-        if length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        refused = cookie_only_write(request)
+        if refused:
+            response = error_response(request, 415, "unsupported_media_type", refused)
+        elif length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             response = error_response(
                 request, 413, "too_large", f"the request body is larger than {MAX_BODY_BYTES} bytes"
             )

@@ -10,6 +10,7 @@ the lots in flight and the next window of each plan, never a whole plan.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ from airflow_backfill_provider.states import (
     LotState,
     PlanState,
 )
+
+log = logging.getLogger(__name__)
 
 
 def spec_of(plan: PlanRow) -> BackfillPlan:
@@ -80,13 +83,41 @@ def advance(plans: Sequence[PlanRow], session: Session) -> None:
     in_flight = _follow_runs(plans, plan_dags, dags, session)
     session.flush()  # Airflow's sessions do not autoflush: the gates below must see these states
     for plan in plans:
-        spec = spec_of(plan)
-        if plan.state in (PlanState.QUEUED, PlanState.RUNNING) and not _held(
-            plan, spec, plan_dags[plan.id], session
-        ):
-            _open_gates(plan, spec, plan_dags[plan.id], in_flight[plan.id], dags, session)
-        _settle(plan, in_flight[plan.id], session)
+        try:
+            with session.begin_nested():  # one plan's failure never touches another plan
+                _step(plan, plan_dags[plan.id], in_flight[plan.id], dags, session)
+        except OperationalError:
+            raise  # the database is busy: the whole pass is tried again
+        except IntegrityError as exc:  # a concurrent writer won a race: this plan goes on next pass
+            log.warning("driver pass: plan %s left for the next pass: %s", plan.name, exc)
+        except Exception as exc:
+            log.exception("driver pass: plan %s failed", plan.name)
+            _fail(plan, f"the plan could not go on: {type(exc).__name__}: {str(exc)[:500]}", session)
     session.flush()
+
+
+def _step(
+    plan: PlanRow, plan_dags: dict[str, PlanDagRow], in_flight: dict[str, int], dags: _Dags, session: Session
+) -> None:
+    spec = spec_of(plan)
+    if plan.state in (PlanState.QUEUED, PlanState.RUNNING) and not _held(plan, spec, plan_dags, session):
+        _open_gates(plan, spec, plan_dags, in_flight, dags, session)
+    _settle(plan, in_flight, session)
+    session.flush()
+
+
+def _fail(plan: PlanRow, reason: str, session: Session) -> None:
+    """A plan whose own step raised ends failed: its lots not done are blocked with the reason."""
+    from airflow_backfill_provider.service.steering import stop_lots
+
+    try:
+        with session.begin_nested():
+            stop_lots(plan, session, LotState.BLOCKED, reason)
+            finish(plan, PlanState.FAILED, session)
+    except OperationalError:
+        raise
+    except Exception:  # left as it is: the next pass tries the plan again
+        log.exception("driver pass: plan %s could not be failed either", plan.name)
 
 
 def _follow_runs(
@@ -321,9 +352,17 @@ def _materialise(
     task_plan: TaskPlan,
     session: Session,
 ) -> tuple[LotState, str | None]:
-    run_id = materialise.run_id_for(plan.name, lot.start)
+    base = materialise.run_id_for(plan.name, lot.start)
     existing = materialise.existing_runs(lot, session)
-    mine = next((r for r in existing if r.run_id == run_id), None)
+    # this lot's own run: our run id, still under this plan's Backfill (another plan may have adopted it)
+    mine = next(
+        (
+            r
+            for r in existing
+            if materialise.is_own_run_id(r.run_id, base) and r.backfill_id == plan_dag.backfill_id
+        ),
+        None,
+    )
     if mine is not None and mine.state in ("queued", "running"):  # this lot's own run, still in flight
         lot.run_id, lot.logical_date = mine.run_id, mine.logical_date
         return LotState.PENDING, None
@@ -341,7 +380,8 @@ def _materialise(
             )
         run = materialise.adopt_run(dag, other, plan, spec, plan_dag, lot, task_plan.dry_run, session)
     else:
-        run = materialise.create_run(dag, plan, spec, plan_dag, lot, task_plan.dry_run, session)
+        run_id = materialise.free_run_id(lot.dag_id, base, session)
+        run = materialise.create_run(dag, plan, spec, plan_dag, lot, run_id, task_plan.dry_run, session)
     if (version := spec.version_of(lot.dag_id)) is not None:
         materialise.pin_version(run, version, session)
     materialise.prepare_task_instances(

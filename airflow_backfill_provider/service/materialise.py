@@ -45,8 +45,37 @@ def ensure_parked_pool(session: Session) -> None:
 
 
 def run_id_for(plan_name: str, start: dt.datetime) -> str:
-    """Deterministic: the same plan and lot always give the same run id."""
-    return f"{RUN_ID_PREFIX}{plan_name}__{start.astimezone(UTC):%Y%m%dT%H%M%S}"
+    """Deterministic: the same plan and lot always give the same run id (microseconds only when the
+    lot starts inside a second, so two lots of a plan never share one)."""
+    utc = start.astimezone(UTC)
+    return f"{RUN_ID_PREFIX}{plan_name}__{utc:%Y%m%dT%H%M%S}" + (f"_{utc:%f}" if utc.microsecond else "")
+
+
+MAX_RUN_ID_TRIES = 100
+
+
+def is_own_run_id(run_id: str, base: str) -> bool:
+    """The lot's run id, or the one ``free_run_id`` gave it."""
+    return run_id == base or (run_id.startswith(f"{base}__") and run_id[len(base) + 2 :].isdigit())
+
+
+def free_run_id(dag_id: str, base: str, session: Session) -> str:
+    """``base``, or ``base__2``, ``base__3``... while a run of the DAG (one made by hand under a plan's
+    predictable id, say) already holds it: a squatted run id never stops a lot or a plan."""
+    from airflow.models.dagrun import DagRun
+
+    taken = set(
+        session.scalars(
+            select(DagRun.run_id).where(
+                DagRun.dag_id == dag_id, DagRun.run_id.startswith(base, autoescape=True)
+            )
+        )
+    )
+    for n in range(1, MAX_RUN_ID_TRIES + 1):
+        candidate = base if n == 1 else f"{base}__{n}"
+        if candidate not in taken:
+            return candidate
+    raise ValueError(f"run ids {base} to {base}__{MAX_RUN_ID_TRIES} of DAG '{dag_id}' are all taken")
 
 
 def lot_conf(
@@ -239,15 +268,15 @@ def create_run(
     spec: BackfillPlan,
     plan_dag: PlanDagRow,
     lot: LotRow,
+    run_id: str,
     dry_run: Collection[str],
     session: Session,
 ) -> Any:
-    """A new QUEUED backfill run for the lot, with its BackfillDagRun row (plan order)."""
+    """A new QUEUED backfill run ``run_id`` for the lot, with its BackfillDagRun row (plan order)."""
     from airflow.models.backfill import BackfillDagRun
     from airflow.utils.state import DagRunState
     from airflow.utils.types import DagRunTriggeredByType, DagRunType
 
-    run_id = run_id_for(plan.name, lot.start)
     logical_date = free_logical_date(dag.dag_id, lot.start, session)
     run = dag.create_dagrun(
         run_id=run_id,

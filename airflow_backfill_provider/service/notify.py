@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from airflow_backfill_provider import signing
 from airflow_backfill_provider.exceptions import FieldError
-from airflow_backfill_provider.notifiers import notifier_class
+from airflow_backfill_provider.notifiers import kwargs_errors, render_kwargs
 from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID
 from airflow_backfill_provider.service.lots import now
@@ -24,18 +24,20 @@ def notify_errors(spec: BackfillPlan) -> list[FieldError]:
         return []
     errors = []
     for i, entry in enumerate(spec.notify.notifiers):
-        try:
-            notifier_class(entry.notifier)
-        except ValueError as exc:
-            errors.append(FieldError(f"notify.notifiers.{i}.notifier", str(exc)))
-    if not errors and not signing.available():
-        errors.append(
-            FieldError(
-                "notify",
-                f"notifications need a signing secret on this Airflow: {signing.SigningUnavailable.__doc__}",
-            )
-        )
+        for where, message in kwargs_errors(entry.notifier, entry.kwargs):
+            loc = f"notify.notifiers.{i}.kwargs.{where}" if where else f"notify.notifiers.{i}.notifier"
+            errors.append(FieldError(loc, message))
     return errors
+
+
+def page_url(plan_name: str) -> str:
+    """The plan's page in Airflow's UI."""
+    from urllib.parse import quote
+
+    from airflow.configuration import conf
+
+    base = str(conf.get("api", "base_url", fallback="") or "").rstrip("/")
+    return f"{base}/plugin/backfill-plans?plan={quote(plan_name)}"
 
 
 def start_notify_run(
@@ -56,11 +58,22 @@ def start_notify_run(
         return None
     ended = now()
     run_id = f"notify__{plan_name}__{ended:%Y%m%dT%H%M%S%f}"
+    plan = {
+        "name": plan_name,
+        "state": state,
+        "dag_id": spec.get("dag_id"),
+        "counts": counts,
+        "url": page_url(plan_name),
+    }
     content = {
         "plan": plan_name,
         "state": state,
         "counts": counts,
-        "notifiers": notify.get("notifiers", []),
+        # rendered here, with the plan's own fields only: the worker renders nothing a plan wrote
+        "notifiers": [
+            {"notifier": n["notifier"], "kwargs": render_kwargs(n.get("kwargs") or {}, plan)}
+            for n in notify.get("notifiers", [])
+        ],
     }
     run = controller.create_dagrun(
         run_id=run_id,

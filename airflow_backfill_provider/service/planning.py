@@ -35,6 +35,7 @@ def plan_lots(spec: BackfillPlan, session: Session) -> PlannedBackfill:
     planned = plan_backfill(spec, dags, max_lots=settings.max_lots())
     target = serialized_dag(spec.dag_id, session, spec.dag_version)
     errors = [
+        *_signing_errors(),
         *_pool_errors(spec, session),
         *notify_errors(spec),
         *_conf_errors(spec, target),
@@ -94,6 +95,12 @@ def preview(spec: BackfillPlan, session: Session, *, limit: int | None = None) -
     )
 
 
+def _signing_errors() -> list[FieldError]:
+    """Lot runs carry signed dry-run tasks and task_params: a host that cannot sign creates nothing."""
+    reason = signing.unavailable_reason()
+    return [FieldError("", f"this host cannot sign plans' runs: {reason}")] if reason else []
+
+
 def _pool_errors(spec: BackfillPlan, session: Session) -> list[FieldError]:
     from airflow.models.pool import Pool
 
@@ -139,13 +146,6 @@ def _task_params_errors(spec: BackfillPlan, dag: Any) -> list[FieldError]:
     if not spec.task_params:
         return []
     errors = []
-    if not signing.available():
-        errors.append(
-            FieldError(
-                "task_params",
-                f"task_params need a signing secret on this Airflow: {signing.SigningUnavailable.__doc__}",
-            )
-        )
     for task_id, overrides in spec.task_params.items():
         task = dag.get_task(task_id) if dag is not None and dag.has_task(task_id) else None
         task_params, dag_params = _params_of(task), _params_of(dag)

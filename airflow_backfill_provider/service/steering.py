@@ -128,6 +128,7 @@ def retry(ref: str | int, session: Session, *, indexes: Sequence[int] | None = N
             f"plan '{row.name}' has no failed, blocked or cancelled lot to retry",
             [FieldError("index", "name failed, blocked or cancelled lots")],
         )
+    _refuse_runs_of_other_plans(row, chosen, session)
     if row.state in FINAL_PLANS:
         row.state = PlanState.RUNNING.value
         row.ended_at = None
@@ -155,6 +156,35 @@ def retry(ref: str | int, session: Session, *, indexes: Sequence[int] | None = N
     driver.ensure_driver(session)
     session.flush()
     return plan_out(row, session)
+
+
+def _refuse_runs_of_other_plans(row: PlanRow, chosen: Any, session: Session) -> None:
+    """409 when a lot to retry has a run another plan has since taken (``reprocess`` adopts runs): a
+    retry never clears a run that another plan runs, or ran."""
+    from airflow.models.dagrun import DagRun
+
+    ours = select(PlanDagRow.backfill_id).where(PlanDagRow.plan_id == row.id)
+    taken = session.execute(
+        select(LotRow.idx, LotRow.run_id, PlanRow.name)
+        .join(DagRun, and_(DagRun.dag_id == LotRow.dag_id, DagRun.run_id == LotRow.run_id))
+        .join(PlanDagRow, PlanDagRow.backfill_id == DagRun.backfill_id)
+        .join(PlanRow, PlanRow.id == PlanDagRow.plan_id)
+        .where(chosen, LotRow.run_id.is_not(None), DagRun.backfill_id.not_in(ours))
+        .order_by(LotRow.idx)
+        .limit(20)
+    ).all()
+    if taken:
+        raise ConflictError(
+            f"cannot retry plan '{row.name}': runs of its lots now belong to other plans",
+            [
+                FieldError(
+                    f"lots.{idx}",
+                    f"run '{run_id}' was since re-run by backfill plan '{other}': retry it there, or "
+                    "retry this plan's other lots by index",
+                )
+                for idx, run_id, other in taken
+            ],
+        )
 
 
 def _rerun(row: PlanRow, lot: LotRow, session: Session) -> bool:

@@ -34,9 +34,14 @@ USERS = {
     "admin": ("admin", "admin-pass-1"),
     "viewer": ("viewer", "viewer-pass-1"),
     "scoped": ("scoped", "scoped-pass-1"),
+    "author": ("author", "author-pass-1"),
 }
-"""name -> (username, password); ``scoped`` has the USER role on a few DAGs only (``auth/scoped_auth.py``)"""
-ROLES = {"admin": "admin", "viewer": "viewer", "scoped": "user"}
+"""name -> (username, password); ``scoped`` has the USER role on a few DAGs only (``auth/scoped_auth.py``);
+``author`` has Airflow's USER role on every DAG: may trigger and clear runs, may not read variables or
+connections"""
+ROLES = {"admin": "admin", "viewer": "viewer", "scoped": "user", "author": "user"}
+SIGNING_PRIVATE_KEY = "ZsqRzmOx1CJr2ZwS7d9CbBGQzY/PYbWQy1QAGTVJVtY="
+"""the test deployment's Ed25519 signing key (never use it elsewhere); its public key: signing_public_key()"""
 LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
@@ -112,9 +117,12 @@ class Airflow:
         spec = self.topology[component]
         args = [*spec.command, "--port", str(self.port)] if component == "api-server" else list(spec.command)
         log = open(self.home / f"{component}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        env = {**self.env, **spec.env}
+        if component != "api-server":  # workers, schedulers, triggerers: the public key only
+            env["AIRFLOW__BACKFILL__SIGNING_PRIVATE_KEY"] = ""
         self.processes[component] = subprocess.Popen(
             [sys.executable, "-m", "airflow", *args],
-            env={**self.env, **spec.env},
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -236,6 +244,18 @@ class Airflow:
         return [json.loads(line) for line in self.ledger.read_text().splitlines() if line.strip()]
 
 
+def signing_public_key() -> str:
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(SIGNING_PRIVATE_KEY)).public_key()
+    return base64.b64encode(
+        key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    ).decode()
+
+
 def make_env(home: Path, port: int, database_url: str | None, dags_folder: Path) -> dict[str, str]:
     passwords = {name: password for name, password in USERS.values()}
     (home / "passwords.json").write_text(json.dumps(passwords))
@@ -281,6 +301,9 @@ def make_env(home: Path, port: int, database_url: str | None, dags_folder: Path)
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             # the test notifier is allowed by the deployment, as an administrator would allow theirs
             "AIRFLOW__BACKFILL__ALLOWED_NOTIFIERS": "ledger_notifier.LedgerNotifier",
+            # the service signs with the private key; workers (here: the same host) verify with the public
+            "AIRFLOW__BACKFILL__SIGNING_PRIVATE_KEY": SIGNING_PRIVATE_KEY,
+            "AIRFLOW__BACKFILL__SIGNING_PUBLIC_KEYS": signing_public_key(),
             # the seeds' ids as the seed-shaped test DAGs, for the compat endpoints
             "AIRFLOW__BACKFILL__ID_MAP": str(HERE / "seed_id_map.yaml"),
             "BACKFILL_TEST_LEDGER": str(home / "ledger.jsonl"),

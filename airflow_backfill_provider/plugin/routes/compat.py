@@ -100,7 +100,7 @@ async def create_by_action(
     return await _create(request, user, session, system, action)
 
 
-@router.api_route("/compat/{system}/", methods=["GET", "POST"])
+@router.post("/compat/{system}/")
 async def create_by_rpc(request: Request, user: GetUserDep, session: SessionDep, system: str) -> Any:
     """The action named in ``Action`` (Alibaba Cloud RPC) or ``X-TC-Action`` (Tencent Cloud)."""
     return await _create(request, user, session, system)

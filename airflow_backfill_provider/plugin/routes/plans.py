@@ -13,9 +13,9 @@ from fastapi import Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from airflow_backfill_provider.exceptions import FieldError, PlanValidationError
+from airflow_backfill_provider.exceptions import FieldError, PlanValidationError, UnsupportedMediaType
 from airflow_backfill_provider.plan.model import BackfillPlan
-from airflow_backfill_provider.plugin.errors import MAX_BODY_BYTES
+from airflow_backfill_provider.plugin.errors import MAX_BODY_BYTES, media_type
 from airflow_backfill_provider.plugin.security import (
     plan_for,
     readable_dag_ids,
@@ -75,7 +75,9 @@ def json_body(raw: bytes) -> Any:
 
 
 async def _read_plan(request: Request) -> BackfillPlan:
-    """The body as a plan."""
+    """The body as a plan: JSON only (415 otherwise, as FastAPI answers for its JSON models)."""
+    if media_type(request) != "application/json":
+        raise UnsupportedMediaType("a plan is sent as JSON: set Content-Type: application/json")
     data = json_body(await request.body())
     return BackfillPlan.from_dict(data)
 

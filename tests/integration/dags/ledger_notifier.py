@@ -11,6 +11,7 @@ from airflow.sdk import BaseNotifier
 
 class LedgerNotifier(BaseNotifier):
     template_fields = ("label",)
+    backfill_plan_arguments = ("label",)  # what a plan may set: the label, a template of the plan's fields
 
     def __init__(self, label: str = "") -> None:
         super().__init__()

@@ -124,7 +124,8 @@ async function call<T>(url: string, init?: RequestInit): Promise<T> {
   try {
     response = await fetch(url, {
       credentials: "same-origin",
-      headers: { Accept: "application/json", ...(init?.body ? { "Content-Type": "application/json" } : {}) },
+      // JSON even without a body: the service takes no write on the session cookie alone otherwise
+      headers: { Accept: "application/json", "Content-Type": "application/json" },
       ...init,
     });
   } catch (exc) {
