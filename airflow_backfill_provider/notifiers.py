@@ -157,8 +157,8 @@ def _strings(value: Any, where: str) -> list[tuple[str, str]]:
 
 
 def _render_value(value: Any, plan: Mapping[str, Any], env: Any) -> Any:
-    if isinstance(value, str):
-        text = env.from_string(value).render(plan=plan)
+    if isinstance(value, str):  # ``backfill_plan``: the name templates saw before 0.3.0
+        text = env.from_string(value).render(plan=plan, backfill_plan=plan)
         return text[:MAX_RENDERED]
     if isinstance(value, list):
         return [_render_value(v, plan, env) for v in value]
@@ -207,7 +207,7 @@ def kwargs_errors(name: str, kwargs: Mapping[str, Any]) -> list[tuple[str, str]]
                 continue
             try:
                 _only_expressions(env, text)
-                env.from_string(text).render(plan=SAMPLE_PLAN)
+                env.from_string(text).render(plan=SAMPLE_PLAN, backfill_plan=SAMPLE_PLAN)
             except Exception as exc:  # any template error is the author's to fix
                 errors.append(
                     (

@@ -41,6 +41,19 @@ def wait(what: str, check, timeout: float = 300):
     raise SystemExit(f"timed out waiting for {what}")
 
 
+def demo_keys(home: Path) -> tuple[str, str]:
+    """The demo's signing key pair, made once and kept in its AIRFLOW_HOME (a plan's runs stay valid
+    across restarts)."""
+    from airflow_backfill_provider import signing
+
+    path = home / "backfill-signing.json"
+    if not path.exists():
+        path.write_text(json.dumps(signing.generate()))
+        path.chmod(0o600)
+    private, public = json.loads(path.read_text())
+    return str(private), str(public)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8080)
@@ -49,6 +62,7 @@ def main() -> int:
     home = Path(os.environ.get("AIRFLOW_HOME", ROOT / ".airflow-demo")).resolve()
     home.mkdir(parents=True, exist_ok=True)
     url = f"http://localhost:{args.port}"
+    private, public = demo_keys(home)
     env = {
         **os.environ,
         "AIRFLOW_HOME": str(home),
@@ -57,6 +71,9 @@ def main() -> int:
         "AIRFLOW__API__PORT": str(args.port),
         "AIRFLOW__API__BASE_URL": url,
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
+        # one machine runs every component here; a deployment gives workers the public key only
+        "AIRFLOW__BACKFILL__SIGNING_PRIVATE_KEY": private,
+        "AIRFLOW__BACKFILL__SIGNING_PUBLIC_KEYS": public,
         # standalone starts its components as `airflow ...`: find the one installed beside this Python
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
     }

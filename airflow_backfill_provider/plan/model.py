@@ -31,6 +31,12 @@ from pydantic import (
 from airflow_backfill_provider.exceptions import FieldError, PlanValidationError
 from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID, PARKED_POOL, PLAN_CONF_KEY
 
+
+def is_number(text: str) -> bool:
+    """ASCII digits only: ``²`` or ``٣`` are digits to ``str.isdigit`` and not numbers to ``int``."""
+    return text.isascii() and text.isdigit()
+
+
 _ID = r"^[A-Za-z0-9_.~:+-]+$"
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.~:+-]{0,199}$"
 _LOT = re.compile(r"^(?:(?P<n>[0-9]+)(?P<unit>[hd])|(?P<month>month))$")
@@ -490,10 +496,12 @@ def _reserved_name_errors(raw: dict[str, Any]) -> list[FieldError]:
             )
         )
     name = raw.get("name")
-    if isinstance(name, str) and name.isdigit():
+    if isinstance(name, str) and is_number(name):
         errors.append(
             FieldError("name", f"{name!r} looks like a plan id: plans are found by id or name, add a letter")
         )
+    if isinstance(name, str) and ".." in name:
+        errors.append(FieldError("name", "'..' cannot be in a name: Airflow refuses it in run ids"))
     conf = raw.get("conf")
     if isinstance(conf, dict) and PLAN_CONF_KEY in conf:
         errors.append(

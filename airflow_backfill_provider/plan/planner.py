@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterator, Mapping
+import heapq
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from airflow_backfill_provider.plan.intervals import (
     requested_spans,
     schedule_intervals,
 )
-from airflow_backfill_provider.plan.model import BackfillPlan, LotSize
+from airflow_backfill_provider.plan.model import BackfillPlan, LotSize, parse_time_of_day
 from airflow_backfill_provider.plan.tasks import TaskPlan, select_tasks
 
 
@@ -131,12 +132,13 @@ def _intervals(
     scan_cap = None if limit is None else limit * (4 if windowed else 1)
     scanned = 0
     out: list[Interval] = []
+    ordered = sorted(spans, key=lambda span: span.start)
     for segment in merge(spans):
         for piece in _pieces(segment, size) if windowed else [segment]:
             left = None if scan_cap is None else scan_cap - scanned
             found = _segment_intervals(target, piece, size, tz, left)
             scanned += len(found)
-            out += _keep_windows(found, spans, tz) if windowed else found
+            out += _keep_windows(found, ordered, tz) if windowed else found
             if scan_cap is not None and (scanned > scan_cap or len(out) > (limit or 0)):
                 raise _too_big(plan, limit, scanned if len(out) <= (limit or 0) else None)
     return out
@@ -189,17 +191,58 @@ def _too_big(plan: BackfillPlan, limit: int | None, scanned: int | None = None) 
     )
 
 
-def _keep_windows(intervals: list[Interval], spans: list[Span], tz: ZoneInfo) -> list[Interval]:
-    """Keep intervals whose start lies in a span whose window (if any) holds its local time of day."""
-    ordered = sorted(spans, key=lambda s: s.start)
-    starts = [s.start for s in ordered]
-    kept = []
+_DAY = 24 * 3600 * 10**6
+
+
+def _of_day(value: dt.time) -> int:
+    return ((value.hour * 60 + value.minute) * 60 + value.second) * 10**6 + value.microsecond
+
+
+def _day_ranges(spans: Iterable[Span]) -> list[tuple[int, int]]:
+    """The times of day (microseconds, both ends kept) that the windows of ``spans`` let through."""
+    pieces: list[tuple[int, int]] = []
+    for span in spans:
+        if span.window is None:
+            return [(0, _DAY)]
+        lo, hi = (_of_day(parse_time_of_day(t)) for t in (span.window.start, span.window.end))
+        pieces += [(lo, hi)] if lo <= hi else [(lo, _DAY), (0, hi)]
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(pieces):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _keep_windows(intervals: list[Interval], ordered: list[Span], tz: ZoneInfo) -> list[Interval]:
+    """Keep intervals whose start lies in a span whose window (if any) holds its local time of day.
+
+    A sweep over the ascending intervals: spans (``ordered`` by start) open and close as it goes, and
+    the times of day the open spans let through are merged once per change, so an interval costs one
+    bisect however many ranges the plan has.
+    """
+    kept: list[Interval] = []
+    open_spans: list[tuple[dt.datetime, int, Span]] = []  # a heap by end
+    allowed: list[tuple[int, int]] = []
+    starts: list[int] = []
+    nxt, changed = 0, True
     for start, end in intervals:
-        local = start.astimezone(tz).time()
-        hi = bisect.bisect_right(starts, start)
-        if any(
-            span.end > start and (span.window is None or span.window.contains(local)) for span in ordered[:hi]
-        ):
+        while nxt < len(ordered) and ordered[nxt].start <= start:
+            heapq.heappush(open_spans, (ordered[nxt].end, nxt, ordered[nxt]))
+            nxt, changed = nxt + 1, True
+        while open_spans and open_spans[0][0] <= start:
+            heapq.heappop(open_spans)
+            changed = True
+        if changed:
+            allowed = _day_ranges(entry[2] for entry in open_spans)
+            starts = [lo for lo, _ in allowed]
+            changed = False
+        if not allowed:
+            continue
+        at = _of_day(start.astimezone(tz).time())
+        i = bisect.bisect_right(starts, at) - 1
+        if i >= 0 and at <= allowed[i][1]:
             kept.append((start, end))
     return kept
 

@@ -99,7 +99,9 @@ def install(app: FastAPI) -> None:
         request.state.request_id = given if _PLAIN_ID.match(given) else str(uuid.uuid4())
         length = request.headers.get("content-length", "")
         refused = cookie_only_write(request)
-        if refused:
+        if "\x00" in request.url.path or "%00" in str(request.url.query):
+            response = error_response(request, 400, "bad_request", "the URL holds a NUL character")
+        elif refused:
             response = error_response(request, 415, "unsupported_media_type", refused)
         elif length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             response = error_response(
@@ -110,7 +112,13 @@ def install(app: FastAPI) -> None:
                 response = await call_next(request)
             except Exception as exc:  # an exception escaping the app would stop Airflow's api-server
                 log.exception("unexpected error [request_id=%s]", request.state.request_id)
-                response = error_response(request, 500, "internal_error", f"{type(exc).__name__}: {exc}")
+                response = error_response(  # the exception's text stays in the log: it may name internals
+                    request,
+                    500,
+                    "internal_error",
+                    f"the server failed on this request ({type(exc).__name__}); its log has the details "
+                    f"under request id {request.state.request_id}",
+                )
         response.headers[REQUEST_ID] = request.state.request_id
         log.info(
             "%s %s -> %s [request_id=%s]",

@@ -26,15 +26,19 @@ def _auth_manager() -> Any:
     return get_auth_manager()
 
 
-def _may(user: Any, dag_ids: Sequence[str] | None, method: Method, session: Session) -> bool:
-    """May ``user`` read (GET) or create (POST) runs of every DAG given (None: of every DAG there is)?"""
+def _may(
+    user: Any, dag_ids: Sequence[str] | None, method: Method, session: Session, entity: str = "RUN"
+) -> bool:
+    """May ``user`` read (GET) or create (POST) runs (or ``entity``: ``TASK_INSTANCE``, ``TASK_LOGS``)
+    of every DAG given (None: of every DAG there is)?"""
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
     from airflow.models.dag import DagModel
 
+    access = DagAccessEntity[entity]
     if dag_ids is None:
         return bool(
             _auth_manager().is_authorized_dag(
-                method=method, access_entity=DagAccessEntity.RUN, details=DagDetails(id=None), user=user
+                method=method, access_entity=access, details=DagDetails(id=None), user=user
             )
         )
     ids = sorted(set(dag_ids))
@@ -44,7 +48,7 @@ def _may(user: Any, dag_ids: Sequence[str] | None, method: Method, session: Sess
             [
                 {
                     "method": method,
-                    "access_entity": DagAccessEntity.RUN,
+                    "access_entity": access,
                     "details": DagDetails(id=d, team_name=teams.get(d)),
                 }
                 for d in ids
@@ -67,6 +71,21 @@ def readable_dag_ids(user: Any, method: Method, session: Session) -> set[str] | 
     if _may(user, None, method, session):
         return None
     return set(_auth_manager().get_authorized_dag_ids(user=user, method=method, session=session))
+
+
+def may_read(user: Any, dag_ids: Sequence[str], entity: str, session: Session) -> bool:
+    """May ``user`` read ``entity`` (``TASK_INSTANCE``, ``TASK_LOGS``) of every DAG given, as Airflow's
+    own API asks before it shows task instances or logs?"""
+    return _may(user, dag_ids, "GET", session, entity)
+
+
+def detail_rights(user: Any, row: PlanRow, session: Session) -> dict[str, bool]:
+    """What of a lot's detail the user may see: its task instances and their logs."""
+    dag_ids = queries.plan_dag_ids(row, session)
+    return {
+        "task_instances": may_read(user, dag_ids, "TASK_INSTANCE", session),
+        "logs": may_read(user, dag_ids, "TASK_LOGS", session),
+    }
 
 
 def require_some_dag(user: Any, method: Method, session: Session) -> None:

@@ -2,7 +2,9 @@
 
 The UI's heatmap and the preview's picture of the data time covered both come from here. It reads five
 columns of each lot (at most ``[backfill] max_lots`` of them) and answers with at most ``MAX_CELLS``
-cells: a plan whose calendar would be bigger is shown by month.
+cells: a plan whose calendar would be bigger is shown by month, then by year. The work is bounded
+too: a lot's months and years are counted, not walked day by day, and no granularity looks at more
+than ``MAX_CELLS`` new cells before it gives way to the next.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from airflow_backfill_provider.service.tables import LotRow, PlanRow
 from airflow_backfill_provider.states import LotState
 
 MAX_CELLS = 20_000
-"""cells one calendar answers with; beyond, days fold into months (and hours into days)"""
+"""cells one calendar answers with; beyond, hours fold into days, days into months, months into years"""
+GRANULARITIES = ("hour", "day", "month", "year")
 
 SHOWN_FIRST = [
     LotState.FAILED,
@@ -39,16 +42,17 @@ LotSpan = tuple[str, int, dt.datetime, dt.datetime, str]
 """(dag_id, lot index, data interval start, end, state)"""
 
 
-def _hours(start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> list[tuple[dt.date, int]]:
+def _hours(start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> list[tuple[dt.date, int | None]]:
     step = dt.timedelta(hours=1)
     at = start.replace(minute=0, second=0, microsecond=0)
-    found: list[tuple[dt.date, int]] = []
-    while True:
+    found: list[tuple[dt.date, int | None]] = []
+    while len(found) <= MAX_CELLS:
         local = at.astimezone(tz)
         found.append((local.date(), local.hour))
         at += step
         if at >= end:
             return found
+    return found
 
 
 def calendar(lots: Iterable[LotSpan], tz_name: str) -> CalendarOut:
@@ -63,11 +67,11 @@ def calendar(lots: Iterable[LotSpan], tz_name: str) -> CalendarOut:
         per_day[(dag_id, first)] = per_day.get((dag_id, first), 0) + 1
     sub_daily = any(n > 1 for n in per_day.values())
     cells = None
-    for granularity in (["hour"] if sub_daily else []) + ["day", "month"]:
+    for granularity in GRANULARITIES[0 if sub_daily else 1 :]:
         cells = _aggregate(spans, days, tz, granularity)
         if cells is not None:
             break
-    assert cells is not None  # months always fit: max_lots bounds the plan's span
+    assert cells is not None  # years always fit: data time lies within years 1000-9998
     dag_ids = list(dict.fromkeys(s[0] for s in spans))
     position = {dag_id: n for n, dag_id in enumerate(dag_ids)}
     ordered = sorted(cells.values(), key=lambda c: (position[c["dag_id"]], c["day"], c["hour"] or 0))
@@ -96,14 +100,17 @@ _TICK = dt.timedelta(microseconds=1)
 def _keys(
     start: dt.datetime, end: dt.datetime, first: dt.date, last: dt.date, tz: ZoneInfo, granularity: str
 ) -> list[tuple[dt.date, int | None]]:
+    """The cells one lot touches, at most ``MAX_CELLS + 1`` of them (more cannot fit anyway)."""
     if granularity == "hour":
-        return list(_hours(start, end, tz))
-    if first == last:
-        return [(first if granularity == "day" else first.replace(day=1), None)]
-    spanned = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+        return _hours(start, end, tz)
     if granularity == "day":
-        return [(day, None) for day in spanned]
-    return list(dict.fromkeys((day.replace(day=1), None) for day in spanned))
+        count = min((last - first).days + 1, MAX_CELLS + 1)
+        return [(first + dt.timedelta(days=n), None) for n in range(count)]
+    if granularity == "month":
+        months = min((last.year - first.year) * 12 + last.month - first.month + 1, MAX_CELLS + 1)
+        steps = (first.month - 1 + n for n in range(months))
+        return [(dt.date(first.year + m // 12, m % 12 + 1, 1), None) for m in steps]
+    return [(dt.date(year, 1, 1), None) for year in range(first.year, last.year + 1)]
 
 
 def _aggregate(
@@ -116,7 +123,7 @@ def _aggregate(
         for day, hour in _keys(start, end, first, last, tz, granularity):
             cell = found.get((dag_id, day, hour))
             if cell is None:
-                if len(found) >= MAX_CELLS and granularity != "month":
+                if len(found) >= MAX_CELLS and granularity != "year":
                     return None
                 found[(dag_id, day, hour)] = [rank, {state: 1}, index]
                 continue

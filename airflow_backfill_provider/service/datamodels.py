@@ -111,7 +111,7 @@ class CalendarCell(TypedDict):
 class CalendarOut(BaseModel):
     """The plan's lots over data time (the UI's heatmap)."""
 
-    granularity: str = Field(description="hour, day or month")
+    granularity: str = Field(description="hour, day, month or year")
     timezone: str
     dags: list[str]
     first_day: dt.date | None

@@ -39,3 +39,18 @@ class BackfillDBManager(BaseDBManager):
     alembic_file = (PACKAGE_DIR / "alembic.ini").as_posix()
     supports_table_dropping = True
     revision_heads_map = _REVISION_HEADS_MAP
+
+    def downgrade(
+        self, to_revision: str, from_revision: str | None = None, show_sql_only: bool = False
+    ) -> None:
+        """``airflow db-manager downgrade <this class> --to-version 0.1.0`` (or ``--to-revision R``;
+        ``base`` drops the provider's tables): Airflow's base class leaves it to each manager.
+
+        Every step looks before it changes (``migrations/steps.py``), so a downgrade or upgrade cut off
+        half-way on SQLite is finished by running it again."""
+        from alembic import command
+
+        config = self.get_alembic_config()
+        revision = f"{from_revision}:{to_revision}" if from_revision and show_sql_only else to_revision
+        command.downgrade(config, revision=revision, sql=show_sql_only)
+        self.log.info("Downgraded the %s database to %s", self.__class__.__name__, to_revision)

@@ -59,10 +59,26 @@ def lock_driver(session: Session) -> DriverRow:
     return session.scalars(query.with_for_update().execution_options(populate_existing=True)).one()
 
 
+def _matches(token: str | None, token_hash: str | None) -> bool:
+    if not token or not token_hash or len(token) > 200:
+        return False
+    return hmac.compare_digest(_hash(token), token_hash)
+
+
+def refuse_stranger(token: str | None, session: Session) -> None:
+    """403 for a token that is not the current driver's, on a plain read before any lock: a
+    stranger's call takes no row lock, no SQLite write lock and not this process's writer slot."""
+    current = session.scalar(select(DriverRow.token_hash).where(DriverRow.id == DRIVER_ID))
+    session.rollback()  # end the read: the pass begins its own transaction
+    if not _matches(token, current):
+        raise DriverTokenError("this token does not belong to the current plan driver")
+
+
 def check_token(token: str | None, session: Session) -> DriverRow:
-    """The locked driver row, if ``token`` is the current driver's; 403 otherwise (a retired driver's)."""
+    """The locked driver row, if ``token`` is the current driver's; 403 otherwise (a retired driver's,
+    or one replaced between ``refuse_stranger`` and this lock)."""
     row = lock_driver(session)
-    if not token or not row.token_hash or not hmac.compare_digest(_hash(token), row.token_hash):
+    if not _matches(token, row.token_hash):
         raise DriverTokenError("this token does not belong to the current plan driver")
     return row
 

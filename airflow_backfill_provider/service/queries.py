@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.exceptions import FieldError, UnknownObjectError
+from airflow_backfill_provider.plan.model import is_number
 from airflow_backfill_provider.reserved import PLAN_CONF_KEY
 from airflow_backfill_provider.service.datamodels import (
     LotDetailOut,
@@ -27,11 +29,17 @@ ERROR_LINES = 60
 """lines of a failed try's log shown in a lot's detail (its end, read as a stream)"""
 
 
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.~:+-]{1,250}$")
+"""what any plan name (given or generated) looks like"""
+
+
 def find_plan(ref: str | int, session: Session) -> PlanRow | None:
     """A plan by id or by name (names cannot look like ids, so the two never clash)."""
     text = str(ref)
-    if text.isdigit():
-        return session.scalar(select(PlanRow).where(PlanRow.id == int(text)))
+    if is_number(text):
+        return session.scalar(select(PlanRow).where(PlanRow.id == int(text))) if len(text) < 18 else None
+    if not NAME_PATTERN.match(text):  # no plan has such a name: nothing to ask the database
+        return None
     return session.scalar(select(PlanRow).where(PlanRow.name == text))
 
 
@@ -105,8 +113,14 @@ def list_plans(
         )
     if state:
         query = query.where(PlanRow.state == PlanState(state).value)
-    if dag_ids is not None:
-        query = query.where(PlanRow.dag_id.in_(list(dag_ids)))
+    if dag_ids is not None:  # every DAG the plan touches, as its detail asks
+        readable = list(dag_ids)
+        query = query.where(
+            PlanRow.dag_id.in_(readable),
+            ~select(PlanDagRow.plan_id)
+            .where(PlanDagRow.plan_id == PlanRow.id, PlanDagRow.dag_id.not_in(readable))
+            .exists(),
+        )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(PlanRow.id.desc()).limit(limit).offset(offset)).all()
     by_plan = counts([r.id for r in rows], session)
@@ -127,7 +141,11 @@ def list_lots(
     return LotList(lots=lots_out(lots, row.timezone), total=total)
 
 
-def lot_detail(row: PlanRow, index: int, session: Session) -> LotDetailOut:
+def lot_detail(
+    row: PlanRow, index: int, session: Session, *, task_instances: bool = True, logs: bool = True
+) -> LotDetailOut:
+    """A lot with its run's task instances (``task_instances``: what Airflow's API shows to whom may
+    read task instances) and their failed tries' log tails (``logs``: to whom may read task logs)."""
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance as TI
 
@@ -139,7 +157,7 @@ def lot_detail(row: PlanRow, index: int, session: Session) -> LotDetailOut:
         )
     tis: list[TaskInstanceOut] = []
     failed: list[tuple[int, Any]] = []
-    if lot.run_id:
+    if lot.run_id and task_instances:
         conf = session.scalar(
             select(DagRun.conf).where(DagRun.dag_id == lot.dag_id, DagRun.run_id == lot.run_id)
         )
@@ -163,7 +181,7 @@ def lot_detail(row: PlanRow, index: int, session: Session) -> LotDetailOut:
                     rendered_fields=_rendered_fields(ti, session),
                 )
             )
-            if ti.state == "failed":
+            if ti.state == "failed" and logs:
                 failed.append((len(tis) - 1, ti))
     for position, ti in failed:  # after the loop: reading a log may detach the task instances
         tis[position].error = _error(ti)

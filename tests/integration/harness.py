@@ -35,11 +35,12 @@ USERS = {
     "viewer": ("viewer", "viewer-pass-1"),
     "scoped": ("scoped", "scoped-pass-1"),
     "author": ("author", "author-pass-1"),
+    "auditor": ("auditor", "auditor-pass-1"),
 }
 """name -> (username, password); ``scoped`` has the USER role on a few DAGs only (``auth/scoped_auth.py``);
 ``author`` has Airflow's USER role on every DAG: may trigger and clear runs, may not read variables or
-connections"""
-ROLES = {"admin": "admin", "viewer": "viewer", "scoped": "user", "author": "user"}
+connections; ``auditor`` is a VIEWER who may not read task instances or logs (``auth/scoped_auth.py``)"""
+ROLES = {"admin": "admin", "viewer": "viewer", "scoped": "user", "author": "user", "auditor": "viewer"}
 SIGNING_PRIVATE_KEY = "ZsqRzmOx1CJr2ZwS7d9CbBGQzY/PYbWQy1QAGTVJVtY="
 """the test deployment's Ed25519 signing key (never use it elsewhere); its public key: signing_public_key()"""
 LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"

@@ -33,6 +33,7 @@ MANAGER = "airflow_backfill_provider.service.db_manager.BackfillDBManager"
 MIGRATIONS = Path(airflow_backfill_provider.__file__).parent / "migrations"
 UTC = dt.timezone.utc
 ORM_CREATED = "Creating BackfillDBManager tables from the ORM"
+FIRST_REVISION = "be77cce6da29"  # 0.1.0
 
 # `airflow` as it was before the provider had a DB manager: it migrates Airflow's own tables only
 WITHOUT_DB_MANAGER = (
@@ -182,6 +183,17 @@ class Database:
 
     def migrate(self, *args: str) -> str:
         return self.airflow("db", "migrate", *args)
+
+    def downgrade(self, *args: str) -> str:
+        """``airflow db-manager downgrade`` as README says: Airflow 3.3's command finds a manager only in
+        ``[database] external_db_managers``, not in the providers' ``db-managers``."""
+        saved = dict(self.env)
+        self.env["AIRFLOW__DATABASE__EXTERNAL_DB_MANAGERS"] = MANAGER
+        try:
+            return self.airflow("db-manager", "downgrade", MANAGER, *args, "--yes")
+        finally:
+            self.env.clear()
+            self.env.update(saved)
 
     # -- what is in the database -----------------------------------------------------------------
 
@@ -415,3 +427,46 @@ def sample_row(table: sa.Table) -> dict[str, Any]:
         else:
             values[column.name] = {}
     return values
+
+
+def test_downgrade_to_a_release_and_back_keeps_the_rows_and_base_drops_the_tables(
+    new_database: Callable[[], Database],
+):
+    db, fresh = new_database(), new_database()
+    prepare_the_old_way(db)
+    db.migrate()
+    assert_at_head(db)
+    out = db.downgrade("--to-version", "0.1.0")
+    assert db.version() == [FIRST_REVISION], out
+    assert {c["name"] for c in sa.inspect(db.engine()).get_columns("backfill_plan")} >= {"token_hash"}
+    assert "backfill_driver" not in db.table_names()
+    assert [r["name"] for r in db.rows()["backfill_plan"]] == ["kept-plan"]
+    db.migrate()  # and up again
+    assert_at_head(db)
+    fresh.migrate()
+    assert db.schema() == fresh.schema()
+    assert [r["name"] for r in db.rows()["backfill_plan"]] == ["kept-plan"]
+    db.downgrade("--to-revision", "base")
+    assert not (provider_tables() | {VERSION_TABLE}) & db.table_names() - {VERSION_TABLE}
+    assert "dag_run" in db.table_names()  # Airflow's own tables stay
+
+
+def test_a_migration_cut_off_half_way_is_finished_by_the_next_migrate(new_database: Callable[[], Database]):
+    db, fresh = new_database(), new_database()
+    prepare_the_old_way(db)
+    db.migrate()
+    db.downgrade("--to-version", "0.1.0")
+    # the first steps of 0.2.0's revision done, the version table still at 0.1.0: as SQLite leaves a
+    # revision that failed at a later step (each DDL statement there commits on its own)
+    with db.engine().begin() as conn:
+        conn.execute(sa.text('ALTER TABLE backfill_plan ADD COLUMN "cursor" INTEGER DEFAULT 0 NOT NULL'))
+        conn.execute(sa.text("ALTER TABLE backfill_plan DROP COLUMN token_hash"))
+        Base.metadata.tables["backfill_driver"].create(conn)
+    assert db.version() == [FIRST_REVISION]
+    db.migrate()
+    assert_at_head(db)
+    fresh.migrate()
+    assert {t: sorted(c[0] for c in s["columns"]) for t, s in db.schema().items()} == {
+        t: sorted(c[0] for c in s["columns"]) for t, s in fresh.schema().items()
+    }
+    assert [r["name"] for r in db.rows()["backfill_plan"]] == ["kept-plan"]

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import requests
 
@@ -203,3 +204,131 @@ def test_a_dry_run_written_by_hand_or_copied_skips_nothing(airflow: Airflow):
     assert states["b"] != "success", states
     entries = [e for e in airflow.ledger_entries() if e["run_id"] in (run_id, copied)]
     assert entries == []
+
+
+# -- 5. rights like Airflow's own API -------------------------------------------------------------
+
+
+def test_lot_detail_shows_task_instances_and_logs_only_to_whom_airflow_would(airflow: Airflow):
+    plan = submit(airflow, {"dag_id": "ledger_fail", "name": "trust-rights", "dates": ["2024-11-07"]})
+    assert wait_for(airflow, plan["name"])["state"] == "failed"
+    viewer = get(airflow, f"/plans/{plan['name']}/lots/0", user="viewer")
+    failed = [ti for ti in viewer["task_instances"] if ti["state"] == "failed"]
+    assert failed and "failing on purpose" in (failed[0]["error"] or "")
+    auditor = get(airflow, f"/plans/{plan['name']}/lots/0", user="auditor")  # runs yes, task instances no
+    assert auditor["state"] == "failed" and auditor["task_instances"] == []
+    assert "failing on purpose" not in json.dumps(auditor)
+
+
+def test_the_plans_list_shows_no_plan_whose_detail_the_user_may_not_read(airflow: Airflow):
+    # ledger_producer is the scoped user's; its downstream ledger_consumer is not
+    plan = submit(
+        airflow,
+        {
+            "dag_id": "ledger_producer",
+            "name": "trust-list",
+            "dates": ["2024-10-20"],
+            "downstream_dags": True,
+            "conf": {"note": "only for whom may read every DAG of the plan"},
+            "paused": True,
+        },
+    )
+    scoped = airflow.client("scoped")
+    assert scoped.get(f"{airflow.url}{API}/plans/{plan['name']}", timeout=60).status_code == 403
+    listed = scoped.get(f"{airflow.url}{API}/plans", params={"limit": 1000}, timeout=60).json()
+    assert plan["name"] not in [p["name"] for p in listed["plans"]]
+    assert "only for whom" not in json.dumps(listed)
+    assert plan["name"] in [p["name"] for p in get(airflow, "/plans", limit=1000)["plans"]]
+    airflow.client().post(f"{airflow.url}{API}/plans/{plan['name']}/cancel", timeout=60)
+
+
+# -- 6. a plan never touches another plan's run ---------------------------------------------------
+
+
+def test_a_retry_refuses_a_run_another_plan_has_taken(airflow: Airflow):
+    first = submit(airflow, {"dag_id": "ledger_fail", "name": "trust-owner", "dates": ["2024-11-08"]})
+    first = wait_for(airflow, first["name"])
+    assert first["state"] == "failed"
+    run_id = get(airflow, f"/plans/{first['name']}/lots/0")["run_id"]
+    taker = submit(
+        airflow,
+        {"dag_id": "ledger_fail", "name": "trust-taker", "dates": ["2024-11-08"], "reprocess": "failed"},
+    )
+    assert wait_for(airflow, taker["name"])["state"] == "failed"
+    assert get(airflow, f"/plans/{taker['name']}/lots/0")["run_id"] == run_id  # adopted
+    before = airflow.api("GET", f"/api/v2/dags/ledger_fail/dagRuns/{run_id}")
+    retry = airflow.client().post(f"{airflow.url}{API}/plans/{first['name']}/retry", json={}, timeout=60)
+    assert retry.status_code == 409, retry.text
+    assert "trust-taker" in retry.text and [f["loc"] for f in retry.json()["error"]["fields"]] == ["lots.0"]
+    after = airflow.api("GET", f"/api/v2/dags/ledger_fail/dagRuns/{run_id}")
+    assert (after["state"], after["conf"], after["end_date"]) == (
+        before["state"],
+        before["conf"],
+        before["end_date"],
+    )
+    assert get(airflow, f"/plans/{first['name']}")["state"] == "failed"
+
+
+# -- 7. no plan can stall or break another, or the create call --------------------------------------
+
+
+def test_lots_starting_in_the_same_second_and_squatted_run_ids_still_run(airflow: Airflow):
+    # two ranges whose hourly lots start within one second
+    twins = submit(
+        airflow,
+        {
+            "dag_id": "ledger_hourly",
+            "name": "trust-twins",
+            "lot": "1h",
+            "ranges": [
+                {"start": "2024-10-20T02:00:00.400", "end": "2024-10-20T02:00:00.600"},
+                {"start": "2024-10-20T02:00:00.800", "end": "2024-10-20T03:00:00"},
+            ],
+        },
+    )
+    # a run made by hand beforehand under the id a plan's lot would take
+    squat_id = "backfill_plan__trust-squat__20241021T000000"
+    airflow.api(
+        "POST",
+        "/api/v2/dags/ledger_daily/dagRuns",
+        json={"dag_run_id": squat_id, "logical_date": "2024-10-25T00:00:00Z", "conf": {}},
+    )
+    squat = submit(airflow, {"dag_id": "ledger_daily", "name": "trust-squat", "dates": ["2024-10-21"]})
+    assert wait_for(airflow, twins["name"])["state"] == "success"
+    assert wait_for(airflow, squat["name"])["state"] == "success"
+    ids = [lot["run_id"] for lot in get(airflow, f"/plans/{twins['name']}/lots")["lots"]]
+    assert len(set(ids)) == 2, ids
+    assert get(airflow, f"/plans/{squat['name']}/lots/0")["run_id"] == f"{squat_id}__2"
+    assert sorted(e["task_id"] for e in ledger(airflow, squat["name"])) == ["a", "b", "c"]
+    # a name Airflow would refuse in a run id is refused at create, by field
+    bad = airflow.client().post(
+        f"{airflow.url}{API}/plans", json={"dag_id": "ledger_daily", "name": "a..b", "dates": ["2024-10-22"]}
+    )
+    assert bad.status_code == 422 and [f["loc"] for f in bad.json()["error"]["fields"]] == ["name"]
+
+
+# -- 9. strangers cannot make the driver's route wait -----------------------------------------------
+
+
+def test_a_stranger_at_the_driver_route_is_refused_without_waiting_for_its_lock(airflow: Airflow):
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(airflow.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    sqlite = engine.dialect.name == "sqlite"
+    try:
+        with engine.connect() as conn:
+            if sqlite:  # the whole database's write lock, as a writer holds it
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.begin()
+                conn.execute(sa.text("SELECT id FROM backfill_driver FOR UPDATE"))
+            started = time.monotonic()
+            response = requests.post(
+                f"{airflow.url}{API}/driver/pass", headers={"X-Backfill-Driver-Token": "guess"}, timeout=30
+            )
+            waited = time.monotonic() - started
+            conn.rollback()
+    finally:
+        engine.dispose()
+    assert response.status_code == 403, response.text
+    assert waited < 2, f"the stranger waited {waited:.1f}s for the driver's lock"

@@ -79,3 +79,21 @@ def test_a_calendar_too_big_to_draw_folds_into_months(monkeypatch):
     found = cal.calendar(lots, "UTC")
     assert found.granularity == "month" and len(found.cells) == 14  # 2000-01 .. 2001-02
     assert sum(c["counts"]["pending"] for c in found.cells) == 400  # each lot counted once, in its month
+
+
+def test_centuries_of_decade_long_lots_fold_into_years_and_the_work_stays_bounded():
+    # 880 lots of 3660 days over years 1000-9998 (issue 18: 12 MB by month before)
+    lots = []
+    start = dt.datetime(1000, 1, 1, tzinfo=UTC)
+    for i in range(880):
+        end = start + dt.timedelta(days=3660)
+        lots.append(("a", i, start, end, "pending" if i % 2 else "success"))
+        start = end
+    found = cal.calendar(lots, "UTC")
+    assert found.granularity == "year"
+    assert len(found.cells) <= cal.MAX_CELLS
+    assert found.cells[0]["day"] == dt.date(1000, 1, 1) and found.last_day.year == start.year
+    months = cal._keys(
+        lots[0][2], lots[0][3], dt.date(1000, 1, 1), dt.date(1010, 1, 8), dt.timezone.utc, "month"
+    )
+    assert len(months) == 121 and months[-1][0] == dt.date(1010, 1, 1)  # counted, not walked by day

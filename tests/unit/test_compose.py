@@ -140,3 +140,16 @@ def test_a_broken_file_is_refused(tmp_path: Path):
         text.replace("      airflow-init:\n        condition", "      airflow-nothere:\n        condition", 1)
     )
     assert run.returncode != 0 and "airflow-nothere" in run.stderr
+
+
+def test_the_signing_key_reaches_the_api_server_only_and_the_public_key_every_component():
+    keys = {
+        "BACKFILL_SIGNING_PRIVATE_KEY": "private-from-env",
+        "BACKFILL_SIGNING_PUBLIC_KEY": "public-from-env",
+    }
+    services = json.loads(compose("config", "--format", "json", env=keys).stdout)["services"]
+    for name in AIRFLOW_SERVICES:
+        env = services[name]["environment"]
+        assert env["AIRFLOW__BACKFILL__SIGNING_PUBLIC_KEYS"] == "public-from-env", name
+        private = env.get("AIRFLOW__BACKFILL__SIGNING_PRIVATE_KEY")
+        assert private == ("private-from-env" if name == "airflow-apiserver" else None), name

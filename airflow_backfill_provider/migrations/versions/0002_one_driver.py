@@ -13,6 +13,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from airflow_backfill_provider.migrations.steps import (
+    add_column,
+    drop_column,
+    drop_index,
+    drop_table,
+    has_index,
+)
+
 # revision identifiers, used by Alembic.
 revision = "3c1f2a9d7e41"
 down_revision = "be77cce6da29"
@@ -25,32 +33,25 @@ _UTC_DATETIME = sa.DateTime(timezone=True)
 IN_FLIGHT = "run_id IS NOT NULL AND state IN ('pending', 'waiting', 'running')"
 
 
-def _drop_column(table: str, column: str) -> None:
-    """Drop in place: rebuilding a parent table on SQLite (batch mode) would cascade-delete its lots."""
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")  # SQLite 3.35+
-    else:
-        op.drop_column(table, column)
-
-
 def upgrade() -> None:
-    op.add_column("backfill_plan", sa.Column("cursor", sa.Integer(), nullable=False, server_default="0"))
-    _drop_column("backfill_plan", "token_hash")
-    _drop_column("backfill_plan", "controller_run_id")
-    op.add_column(
+    add_column("backfill_plan", sa.Column("cursor", sa.Integer(), nullable=False, server_default="0"))
+    drop_column("backfill_plan", "token_hash")
+    drop_column("backfill_plan", "controller_run_id")
+    add_column(
         "backfill_plan_dag",
         sa.Column("past_dependent", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
-    op.add_column("backfill_lot", sa.Column("ordinal", sa.Integer(), nullable=True))
-    op.add_column("backfill_lot", sa.Column("updated_at", _UTC_DATETIME, nullable=True))
-    _drop_column("backfill_lot", "label")
-    op.create_index(
-        "backfill_lot_in_flight",
-        "backfill_lot",
-        ["plan_id"],
-        postgresql_where=sa.text(IN_FLIGHT),
-        sqlite_where=sa.text(IN_FLIGHT),
-    )
+    add_column("backfill_lot", sa.Column("ordinal", sa.Integer(), nullable=True))
+    add_column("backfill_lot", sa.Column("updated_at", _UTC_DATETIME, nullable=True))
+    drop_column("backfill_lot", "label")
+    if not has_index("backfill_lot", "backfill_lot_in_flight"):
+        op.create_index(
+            "backfill_lot_in_flight",
+            "backfill_lot",
+            ["plan_id"],
+            postgresql_where=sa.text(IN_FLIGHT),
+            sqlite_where=sa.text(IN_FLIGHT),
+        )
     op.create_table(
         "backfill_driver",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -58,20 +59,19 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(length=64), nullable=True),
         sa.Column("updated_at", _UTC_DATETIME, nullable=True),
         sa.PrimaryKeyConstraint("id"),
+        if_not_exists=True,
     )
 
 
 def downgrade() -> None:
-    op.drop_table("backfill_driver")
-    op.drop_index("backfill_lot_in_flight", table_name="backfill_lot")
-    op.add_column(
-        "backfill_lot", sa.Column("label", sa.String(length=100), nullable=False, server_default="")
-    )
-    _drop_column("backfill_lot", "updated_at")
-    _drop_column("backfill_lot", "ordinal")
-    _drop_column("backfill_plan_dag", "past_dependent")
-    op.add_column("backfill_plan", sa.Column("controller_run_id", sa.String(length=250), nullable=True))
-    op.add_column(
+    drop_table("backfill_driver")
+    drop_index("backfill_lot_in_flight", "backfill_lot")
+    add_column("backfill_lot", sa.Column("label", sa.String(length=100), nullable=False, server_default=""))
+    drop_column("backfill_lot", "updated_at")
+    drop_column("backfill_lot", "ordinal")
+    drop_column("backfill_plan_dag", "past_dependent")
+    add_column("backfill_plan", sa.Column("controller_run_id", sa.String(length=250), nullable=True))
+    add_column(
         "backfill_plan", sa.Column("token_hash", sa.String(length=64), nullable=False, server_default="")
     )
-    _drop_column("backfill_plan", "cursor")
+    drop_column("backfill_plan", "cursor")

@@ -29,10 +29,10 @@ import os
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from airflow_backfill_provider.exceptions import FieldError, PlanValidationError
-from airflow_backfill_provider.plan.model import NotifierSpec, TaskId
+from airflow_backfill_provider.plan.model import NotifierSpec, TaskId, is_number
 from airflow_backfill_provider.plan.translate.request import Request
 
 MAX_ENTRIES = 100_000
@@ -55,17 +55,34 @@ class IdMap(BaseModel):
     wedata: IdMap | None = None
     aloudata: IdMap | None = None
 
+    _derived: dict[str, Any] = PrivateAttr(default_factory=dict)
+    """per-map caches (the map is frozen): merged maps per system, reverse lookups"""
+
     def for_system(self, system: str) -> IdMap:
         """The sections of ``system`` (its ids are its own: DMS node 2 is not DataWorks node 2) over
-        the shared ones."""
-        own = getattr(self, system.replace("-", "_"), None)
-        if own is None:
-            return self
-        merged = {
-            section: {**getattr(self, section), **getattr(own, section)}
-            for section in ("dags", "tasks", "projects", "dag_versions", "queues", "notifiers")
-        }
-        return IdMap.model_validate(merged)
+        the shared ones; merged once per map, not per request."""
+        key = f"system:{system}"
+        if key not in self._derived:
+            own = getattr(self, system.replace("-", "_"), None)
+            if own is None:
+                self._derived[key] = self
+            else:
+                merged = {
+                    section: {**getattr(self, section), **getattr(own, section)}
+                    for section in ("dags", "tasks", "projects", "dag_versions", "queues", "notifiers")
+                }
+                self._derived[key] = IdMap.model_construct(None, **merged)  # both parts validated already
+        found: IdMap = self._derived[key]
+        return found
+
+    def dag_key(self, dag_id: str) -> str:
+        """The id this map gives ``dag_id`` (its first), or ``dag_id`` itself."""
+        if "reverse" not in self._derived:
+            reverse: dict[str, str] = {}
+            for key, value in self.dags.items():
+                reverse.setdefault(value, key)
+            self._derived["reverse"] = reverse
+        return str(self._derived["reverse"].get(dag_id, dag_id))
 
     @field_validator("dags", "tasks", "projects", "dag_versions", "queues", "notifiers", mode="before")
     @classmethod
@@ -94,7 +111,7 @@ class IdMap(BaseModel):
     @classmethod
     def from_yaml(cls, text: str) -> IdMap:
         try:
-            data = yaml.safe_load(text) or {}
+            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
             return cls.model_validate(data)
         except yaml.YAMLError as exc:
             raise PlanValidationError([FieldError("id_map", f"not YAML: {exc}")], "invalid id map") from None
@@ -110,7 +127,7 @@ class IdMap(BaseModel):
         """The DAG a workflow / task-flow / plan id names."""
         if given in self.dags:
             return self.dags[given]
-        if given.isdigit():
+        if is_number(given):
             request.error(
                 field, f"{given} is a {request.system} id: map it to a DAG id in the id map's `dags`"
             )
@@ -121,7 +138,7 @@ class IdMap(BaseModel):
         """``(dag_id, task_id)`` a node / task id names; ``task_id`` is None for a whole DAG."""
         target = self.tasks.get(given)
         if target is None:
-            if given.isdigit():
+            if is_number(given):
                 request.error(
                     field,
                     f"{given} is a {request.system} id: map it to '<dag_id>.<task_id>' in the id map's `tasks`",
@@ -134,7 +151,7 @@ class IdMap(BaseModel):
     def project(self, request: Request, field: str, given: str) -> list[str]:
         if given in self.projects:
             return list(self.projects[given])
-        if given.isdigit():
+        if is_number(given):
             request.error(field, f"{given} is a project id: list its DAG ids in the id map's `projects`")
             return []
         return [given]
@@ -142,7 +159,7 @@ class IdMap(BaseModel):
     def dag_version(self, request: Request, field: str, given: str) -> int | None:
         if given in self.dag_versions:
             return self.dag_versions[given]
-        if given.isdigit() and int(given) >= 1:
+        if is_number(given) and int(given) >= 1:
             return int(given)
         request.error(
             field, f"{given!r}: map it to a version number of the DAG in the id map's `dag_versions`"

@@ -26,8 +26,21 @@ _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")
 
 
-def unflatten(params: Mapping[str, Any]) -> dict[str, Any]:
+MAX_FLAT_DEPTH = 4
+"""RPC flat keys nest at most this deep (``A.1.B.2.C``): the seeds' deepest is two"""
+
+
+def unflatten(params: Mapping[str, Any], depth: int = 0) -> dict[str, Any]:
     """RPC query/form style (``BizDates.1.StartBizDate=…``, ``StartNodeIds.2=…``) into lists and objects."""
+    if depth > MAX_FLAT_DEPTH:
+        name = next(iter(params), "")
+        raise PlanValidationError(
+            [
+                FieldError(
+                    str(name)[:100], f"RPC keys nest at most {MAX_FLAT_DEPTH} levels deep (Name.1.Field)"
+                )
+            ]
+        )
     out: dict[str, Any] = {}
     flat: dict[str, dict[int, Any]] = {}
     for key, value in params.items():
@@ -45,7 +58,7 @@ def unflatten(params: Mapping[str, Any]) -> dict[str, Any]:
                 items[index][match["rest"]] = value
     for name, items in flat.items():
         folded = [items[i] for i in sorted(items)]
-        out[name] = [unflatten(item) if isinstance(item, dict) else item for item in folded]
+        out[name] = [unflatten(item, depth + 1) if isinstance(item, dict) else item for item in folded]
     return out
 
 

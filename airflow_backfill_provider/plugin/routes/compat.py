@@ -11,6 +11,7 @@ rights checks.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -23,16 +24,23 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from airflow_backfill_provider import settings
-from airflow_backfill_provider.exceptions import FieldError, PlanValidationError, UnknownObjectError
+from airflow_backfill_provider.exceptions import (
+    BackfillError,
+    FieldError,
+    PlanValidationError,
+    UnknownObjectError,
+)
+from airflow_backfill_provider.plan.model import is_number
 from airflow_backfill_provider.plan.translate import IdMap, translate
 from airflow_backfill_provider.plugin import compat_answers as answers
-from airflow_backfill_provider.plugin.errors import MAX_BODY_BYTES
-from airflow_backfill_provider.plugin.routes.plans import creation_slot, json_body, submit
-from airflow_backfill_provider.plugin.security import plan_for, require_some_dag
+from airflow_backfill_provider.plugin.bodies import MAX_FORM_FIELDS, check_json, json_body, read_body
+from airflow_backfill_provider.plugin.security import detail_rights, plan_for, require_some_dag
+from airflow_backfill_provider.plugin.submit import creation_slot, submit
 from airflow_backfill_provider.service import queries
 from airflow_backfill_provider.service.datamodels import CreatedOut, LotOut
 from airflow_backfill_provider.states import LotState
 
+log = logging.getLogger(__name__)
 router = AirflowRouter(tags=["compat"])
 ALOUDATA = "/compat/aloudata/anymetrics/api/v1"
 LOTS_PER_PLAN = 10**8
@@ -57,7 +65,7 @@ def id_map() -> IdMap:
 async def _fields(request: Request) -> dict[str, Any]:
     """The request's fields: query parameters, then a JSON object or form body over them."""
     fields: dict[str, Any] = dict(request.query_params)
-    raw = await request.body()
+    raw = await read_body(request)
     text = raw.lstrip()
     if not text:
         return fields
@@ -66,12 +74,17 @@ async def _fields(request: Request) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise PlanValidationError([FieldError("", "the body is a JSON object of fields")], "bad request")
         fields.update(body)
-    elif len(raw) > MAX_BODY_BYTES:
-        json_body(raw)  # the one "too large" answer
     else:
-        fields.update(
-            parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=1000)
-        )
+        try:
+            pairs = parse_qsl(
+                raw.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS
+            )
+        except ValueError:
+            raise PlanValidationError(
+                [FieldError("", f"a form holds at most {MAX_FORM_FIELDS} fields")], "bad request"
+            ) from None
+        fields.update(pairs)
+    check_json(fields)
     return fields
 
 
@@ -84,7 +97,17 @@ async def _create(
     fields = await _fields(request)
     action = action or request.headers.get("X-TC-Action") or str(fields.get("Action") or "")
     preview = str(fields.pop("preview", "")).lower() == "true"
-    spec = translate(system, fields, id_map(), action)
+    try:
+        # off the event loop: reading a changed id map and translating are plain CPU work
+        spec = await run_in_threadpool(lambda: translate(system, fields, id_map(), action))
+    except BackfillError:
+        raise
+    except (ValueError, TypeError, KeyError, RecursionError, OverflowError) as exc:  # the input's, not ours
+        log.warning("compat %s: a request the translator could not read: %r", system, exc)
+        raise PlanValidationError(
+            [FieldError("", f"the request cannot be read as a {system} backfill ({type(exc).__name__})")],
+            "bad request",
+        ) from None
     async with creation_slot(session):
         found = await run_in_threadpool(submit, spec, user, session, preview=preview)
     if not isinstance(found, CreatedOut):
@@ -163,13 +186,13 @@ def aloudata_detail(
     request: Request, user: GetUserDep, session: SessionDep, id: Annotated[str, Query(max_length=40)]
 ) -> JSONResponse:
     """One lot as Aloudata's task instance detail: status times, retries, error, the SQL it ran."""
-    if not id.isdigit():
+    if not is_number(id):
         raise PlanValidationError([FieldError("id", f"{id!r} is not an instance id from the instance list")])
     plan_id, index = divmod(int(id), LOTS_PER_PLAN)
     row = plan_for(user, str(plan_id), "GET", session)
     if index >= row.total_lots:
         raise UnknownObjectError(f"no instance {id}", [FieldError("id", "give an id from the instance list")])
-    lot = queries.lot_detail(row, index, session)
+    lot = queries.lot_detail(row, index, session, **detail_rights(user, row, session))
     zone = ZoneInfo(row.timezone)
     start, end = _partition(lot, zone)
     seen: dict[str, str | None] = {}
@@ -197,9 +220,7 @@ def aloudata_detail(
         "endPartitionTime": f"{end}T00:00:00",
         "retryCnt": max((max(ti.try_number - 1, 0) for ti in lot.task_instances), default=0),
         "mtGuid": [{"dag_id": lot.dag_id, "run_id": lot.run_id}],
-        "acceleratePlanUuid": [
-            next((k for k, v in id_map().for_system("aloudata").dags.items() if v == row.dag_id), row.dag_id)
-        ],
+        "acceleratePlanUuid": [id_map().for_system("aloudata").dag_key(row.dag_id)],
         "statusTime": status_time,
         "taskType": "RESULT_PLAN",
     }

@@ -20,4 +20,5 @@ router = AirflowRouter(tags=["driver"], include_in_schema=False)
 def driver_pass(
     session: SessionDep, token: Annotated[str | None, Header(alias=DRIVER_TOKEN_HEADER)] = None
 ) -> DriverPassOut:
+    driver.refuse_stranger(token, session)
     return committed(session, lambda: driver.drive(token, session))

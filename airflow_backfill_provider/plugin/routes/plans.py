@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Annotated, Any
 
 from airflow.api_fastapi.common.db.common import SessionDep
@@ -13,17 +11,18 @@ from fastapi import Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from airflow_backfill_provider.exceptions import FieldError, PlanValidationError, UnsupportedMediaType
+from airflow_backfill_provider.exceptions import UnsupportedMediaType
 from airflow_backfill_provider.plan.model import BackfillPlan
-from airflow_backfill_provider.plugin.errors import MAX_BODY_BYTES, media_type
+from airflow_backfill_provider.plugin.bodies import json_body, read_body
+from airflow_backfill_provider.plugin.errors import media_type
 from airflow_backfill_provider.plugin.security import (
+    detail_rights,
     plan_for,
     readable_dag_ids,
-    require_dags,
     require_some_dag,
 )
-from airflow_backfill_provider.service import create as creating
-from airflow_backfill_provider.service import driver, planning, queries
+from airflow_backfill_provider.plugin.submit import creation_slot, submit
+from airflow_backfill_provider.service import driver, queries
 from airflow_backfill_provider.service.calendar import plan_calendar
 from airflow_backfill_provider.service.datamodels import (
     CalendarOut,
@@ -54,31 +53,11 @@ PLAN_BODY = {
 }
 
 
-def json_body(raw: bytes) -> Any:
-    """A request body as JSON: not JSON, too deep or too big is one 4xx with the fix."""
-    if len(raw) > MAX_BODY_BYTES:
-        raise PlanValidationError(
-            [FieldError("", f"the body is larger than {MAX_BODY_BYTES} bytes")], "too large"
-        )
-    try:
-        return json.loads(raw or b"null")
-    except json.JSONDecodeError as exc:
-        raise PlanValidationError(
-            [FieldError("", f"the body is not JSON: {exc.msg} at char {exc.pos}")],
-            "the plan is not valid JSON",
-        ) from None
-    except (RecursionError, UnicodeDecodeError, ValueError) as exc:
-        raise PlanValidationError(
-            [FieldError("", f"the body is not JSON a plan can be read from: {type(exc).__name__}")],
-            "the plan is not valid JSON",
-        ) from None
-
-
 async def _read_plan(request: Request) -> BackfillPlan:
     """The body as a plan: JSON only (415 otherwise, as FastAPI answers for its JSON models)."""
     if media_type(request) != "application/json":
         raise UnsupportedMediaType("a plan is sent as JSON: set Content-Type: application/json")
-    data = json_body(await request.body())
+    data = json_body(await read_body(request))
     return BackfillPlan.from_dict(data)
 
 
@@ -97,51 +76,12 @@ async def create_plan(
     limit: Annotated[int | None, Query(ge=1, le=10_000, description="lots a preview lists")] = None,
 ) -> Any:
     """Create a plan (201), return the existing one for the same name and content (200), or preview it."""
+    await run_in_threadpool(require_some_dag, user, "POST", session)
+    spec = await _read_plan(request)  # read whole before the slot: a slow uploader holds no slot
     async with creation_slot(session):
-        await run_in_threadpool(require_some_dag, user, "POST", session)
-        spec = await _read_plan(request)
         found = await run_in_threadpool(submit, spec, user, session, preview=preview, limit=limit)
     status = 201 if isinstance(found, CreatedOut) and found.created else 200
     return JSONResponse(found.model_dump(mode="json"), status_code=status)
-
-
-_slots: dict[str, asyncio.Semaphore] = {}
-
-
-def creation_slot(session: Any) -> asyncio.Semaphore:
-    """Plans this api-server process creates at once: one on SQLite (one writer at a time anyway),
-    ``[database] sql_alchemy_pool_size`` elsewhere. Fifty creations at once then wait here, holding
-    no database connection and no thread, instead of emptying the connection pool that every other
-    request of the process draws from."""
-    dialect = session.get_bind().dialect.name
-    if dialect not in _slots:
-        from airflow.configuration import conf
-
-        size = (
-            1 if dialect == "sqlite" else max(1, conf.getint("database", "sql_alchemy_pool_size", fallback=5))
-        )
-        _slots[dialect] = asyncio.Semaphore(size)
-    return _slots[dialect]
-
-
-def submit(
-    spec: BackfillPlan, user: Any, session: Any, *, preview: bool = False, limit: int | None = None
-) -> CreatedOut | PreviewOut:
-    """Preview or create ``spec`` as ``user``, who must be allowed to create runs of every DAG it touches."""
-    require_dags(user, [spec.dag_id], "POST", session)
-    if preview:
-        found = planning.preview(spec, session, limit=limit)
-        require_dags(user, [d.dag_id for d in found.dags], "POST", session)
-        return found
-    return committed(
-        session,
-        lambda: creating.create(
-            spec,
-            session,
-            user=user.get_name(),
-            authorize=lambda dag_ids: require_dags(user, dag_ids, "POST", session),
-        ),
-    )
 
 
 @router.get("/plans", response_model=PlanList)
@@ -194,7 +134,8 @@ def get_lots(
 def get_lot(
     user: GetUserDep, session: SessionDep, plan: str, index: Annotated[int, Path(ge=0, le=10_000_000)]
 ) -> LotDetailOut:
-    return queries.lot_detail(plan_for(user, plan, "GET", session), index, session)
+    row = plan_for(user, plan, "GET", session)
+    return queries.lot_detail(row, index, session, **detail_rights(user, row, session))
 
 
 @router.get("/plans/{plan}/calendar", response_model=CalendarOut)

@@ -13,12 +13,19 @@ from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleA
 
 SCOPED_USER = "scoped"
 SCOPED_DAGS = frozenset({"ledger_producer", "ledger_daily"})
+RUNS_ONLY_USER = "auditor"
+"""a VIEWER who may read DAG runs, but neither task instances nor task logs"""
 
 
 class ScopedAuthManager(SimpleAuthManager):
     def is_authorized_dag(
         self, *, method: Any, user: Any, access_entity: Any = None, details: Any = None
     ) -> bool:
+        if user.get_name() == RUNS_ONLY_USER and getattr(access_entity, "name", None) in (
+            "TASK_INSTANCE",
+            "TASK_LOGS",
+        ):
+            return False
         if user.get_name() == SCOPED_USER:
             dag_id = getattr(details, "id", None)
             if dag_id is None or dag_id not in SCOPED_DAGS:

@@ -387,3 +387,57 @@ def test_lot_labels():
     tz = ZoneInfo("UTC")
     assert lot_label(utc(2024, 1, 1), utc(2024, 1, 8), tz) == "2024-01-01 → 2024-01-07"
     assert lot_label(utc(2024, 1, 1, 5), utc(2024, 1, 1, 6), tz) == "2024-01-01 05:00 → 06:00"
+
+
+def _naive_keep(intervals, spans, tz):
+    """The plain definition of a window filter: any span holding the start whose window holds its time."""
+    return [
+        (s, e)
+        for s, e in intervals
+        if any(
+            span.start <= s < span.end
+            and (span.window is None or span.window.contains(s.astimezone(tz).time()))
+            for span in spans
+        )
+    ]
+
+
+def test_the_window_sweep_keeps_exactly_what_the_definition_keeps():
+    import random
+
+    from airflow_backfill_provider.plan.intervals import Span
+    from airflow_backfill_provider.plan.model import Window
+    from airflow_backfill_provider.plan.planner import _keep_windows
+
+    rng = random.Random(18)
+    tz = ZoneInfo("Asia/Shanghai")
+    base = dt.datetime(2024, 3, 1, tzinfo=UTC)
+    for _ in range(50):
+        spans = []
+        for i in range(rng.randint(1, 12)):
+            start = base + dt.timedelta(hours=rng.randint(0, 200))
+            window = None
+            if rng.random() < 0.8:
+                a, b = rng.randint(0, 23), rng.randint(0, 23)
+                window = Window(start=f"{a:02d}:{rng.choice([0, 30]):02d}", end=f"{b:02d}:00")
+            spans.append(Span(start, start + dt.timedelta(hours=rng.randint(1, 100)), window, f"ranges.{i}"))
+        intervals = [
+            (base + dt.timedelta(minutes=30 * n), base + dt.timedelta(minutes=30 * n + 30))
+            for n in range(700)
+        ]
+        ordered = sorted(spans, key=lambda s: s.start)
+        assert _keep_windows(intervals, ordered, tz) == _naive_keep(intervals, spans, tz)
+
+
+def test_a_thousand_overlapping_windowed_ranges_cost_one_bisect_per_interval():
+    # issue 18: the filter compared every interval with every range (1,000 ranges x 100,000 hours)
+    ranges = [
+        {
+            "start": "2020-01-01",
+            "end": "2031-05-31",
+            "window": {"start": f"{i % 24:02d}:00", "end": f"{i % 24:02d}:00"},
+        }
+        for i in range(1000)
+    ]
+    found = run(plan(ranges=ranges, lot="1h"), dag())
+    assert len(found.lots) == len({(lot.start, lot.end) for lot in found.lots}) > 90_000

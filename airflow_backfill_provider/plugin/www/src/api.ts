@@ -77,7 +77,7 @@ export interface CalendarCell {
 }
 
 export interface Calendar {
-  granularity: "hour" | "day" | "month";
+  granularity: "hour" | "day" | "month" | "year";
   timezone: string;
   dags: string[];
   first_day: string | null;

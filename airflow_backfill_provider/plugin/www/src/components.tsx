@@ -119,7 +119,7 @@ export function ErrorAlert({ error }: { error: unknown }) {
 
 function cellLabel(cell: CalendarCell, granularity: Calendar["granularity"]): string {
   const when =
-    granularity === "month" ? cell.day.slice(0, 7) : granularity === "hour" ? `${cell.day} ${String(cell.hour).padStart(2, "0")}:00` : cell.day;
+    granularity === "year" ? cell.day.slice(0, 4) : granularity === "month" ? cell.day.slice(0, 7) : granularity === "hour" ? `${cell.day} ${String(cell.hour).padStart(2, "0")}:00` : cell.day;
   const counts = Object.entries(cell.counts)
     .map(([s, n]) => `${n} ${s}`)
     .join(", ");
@@ -142,7 +142,7 @@ export function CalendarView({ calendar, onCell }: { calendar: Calendar; onCell?
       <button
         key={`${c.dag_id}-${c.day}-${c.hour ?? ""}`}
         type="button"
-        className={`cell${calendar.granularity === "month" ? " month" : ""}`}
+        className={`cell${calendar.granularity === "month" || calendar.granularity === "year" ? " month" : ""}`}
         style={{ background: stateColor(c.state) }}
         title={label /* also the button's accessible name */}
         data-day={c.day}

@@ -1,0 +1,52 @@
+"""Submitting a plan, shared by ``POST /plans`` and the compat endpoints: the creation slot, then the
+rights checks and the service's preview or create."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from airflow_backfill_provider.plan.model import BackfillPlan
+from airflow_backfill_provider.plugin.security import require_dags
+from airflow_backfill_provider.service import create as creating
+from airflow_backfill_provider.service import planning
+from airflow_backfill_provider.service.datamodels import CreatedOut, PreviewOut
+from airflow_backfill_provider.service.locking import committed
+
+_slots: dict[str, asyncio.Semaphore] = {}
+
+
+def creation_slot(session: Any) -> asyncio.Semaphore:
+    """Plans this api-server process creates at once: one on SQLite (one writer at a time anyway),
+    ``[database] sql_alchemy_pool_size`` elsewhere. Fifty creations at once then wait here, holding
+    no database connection and no thread, instead of emptying the connection pool that every other
+    request of the process draws from."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in _slots:
+        from airflow.configuration import conf
+
+        size = (
+            1 if dialect == "sqlite" else max(1, conf.getint("database", "sql_alchemy_pool_size", fallback=5))
+        )
+        _slots[dialect] = asyncio.Semaphore(size)
+    return _slots[dialect]
+
+
+def submit(
+    spec: BackfillPlan, user: Any, session: Any, *, preview: bool = False, limit: int | None = None
+) -> CreatedOut | PreviewOut:
+    """Preview or create ``spec`` as ``user``, who must be allowed to create runs of every DAG it touches."""
+    require_dags(user, [spec.dag_id], "POST", session)
+    if preview:
+        found = planning.preview(spec, session, limit=limit)
+        require_dags(user, [d.dag_id for d in found.dags], "POST", session)
+        return found
+    return committed(
+        session,
+        lambda: creating.create(
+            spec,
+            session,
+            user=user.get_name(),
+            authorize=lambda dag_ids: require_dags(user, dag_ids, "POST", session),
+        ),
+    )
