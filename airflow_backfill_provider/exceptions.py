@@ -65,3 +65,10 @@ class UnsupportedMediaType(BackfillError):
 
     code = "unsupported_media_type"
     status_code = 415
+
+
+class MethodNotAllowed(BackfillError):
+    """The call exists, but not with this HTTP method (a GET never creates or changes anything)."""
+
+    code = "method_not_allowed"
+    status_code = 405

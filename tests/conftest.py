@@ -40,6 +40,7 @@ TEST_DAG_IDS = (
     "dw_sales_report",
     "wedata_orders",
     "aloudata_metrics",
+    "wedata_tokyo",
 )
 
 

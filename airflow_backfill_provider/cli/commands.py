@@ -26,7 +26,7 @@ from airflow_backfill_provider.service.locking import committed
 from airflow_backfill_provider.states import FINAL_LOTS, FINAL_PLANS, LotState, PlanState
 
 T = TypeVar("T", bound=Enum)
-PLAN_COLUMNS = ("id", "name", "dag_id", "state", "total_lots", "created_at", "created_by")
+PLAN_COLUMNS = ("id", "name", "title", "dag_id", "state", "total_lots", "created_at", "created_by")
 LOT_COLUMNS = ("index", "dag_id", "label", "state", "run_id", "reason")
 
 
@@ -93,11 +93,11 @@ def create(args: Any) -> None:
 def import_request(args: Any) -> None:
     """A cloud scheduler's backfill request, translated (``plan.translate``), then as ``create``."""
     from airflow_backfill_provider import settings
-    from airflow_backfill_provider.plan.translate import IdMap, translate
+    from airflow_backfill_provider.plan.translate import IdMap, as_new_backfill, translate
     from airflow_backfill_provider.plan.translate.request import read_request_text
 
     ids = IdMap.from_file(args.id_map or settings.id_map_path())
-    spec = translate(args.system, read_request_text(_text(args.file)), ids)
+    spec = as_new_backfill(translate(args.system, read_request_text(_text(args.file)), ids))
     if args.output in ("table", "plain"):
         _out(f"# the {args.system} request as a plan:\n{spec.to_yaml().rstrip()}")
     _create(spec, args)

@@ -107,6 +107,11 @@ class Window(_Strict):
 
     start: str = Field(description="first kept interval start, HH:MM, inclusive", examples=["00:00"])
     end: str = Field(description="last kept interval start, HH:MM, inclusive", examples=["06:00"])
+    sub_daily_only: bool = Field(
+        default=False,
+        description="apply only where lots are shorter than a day; a daily (or coarser) DAG then runs "
+        "whole days, with a warning (DataWorks' BizBeginTime/BizEndTime, which apply to hourly nodes)",
+    )
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -274,6 +279,14 @@ class BackfillPlan(_Strict):
         default=None,
         pattern=_NAME,
         description="unique per installation; generated from the content when not given",
+    )
+    title: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="a display title, any language, not unique (DataWorks Name, WeData DataBackfillPlanName)",
+        examples=["补数据_xm_test"],
     )
     lot: str | None = Field(
         default=None,
@@ -473,7 +486,8 @@ def _cross_field_errors(raw: dict[str, Any]) -> list[FieldError]:
     if size is not None and not size.sub_daily:
         ranges = raw.get("ranges")
         for i, rng in enumerate(ranges if isinstance(ranges, list) else []):
-            if isinstance(rng, dict) and rng.get("window") is not None:
+            window = rng.get("window") if isinstance(rng, dict) else None
+            if window is not None and not (isinstance(window, dict) and window.get("sub_daily_only")):
                 errors.append(
                     FieldError(
                         f"ranges.{i}.window",

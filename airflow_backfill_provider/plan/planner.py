@@ -84,7 +84,7 @@ def plan_backfill(
         )
     tz_name = plan.timezone or target.timezone
     tz = ZoneInfo(tz_name)
-    spans = requested_spans(plan, tz)
+    spans, notes = _windows_where_they_apply(plan, target, requested_spans(plan, tz), tz)
     intervals = _intervals(plan, target, spans, tz, max_lots)
     if not intervals:
         what = "lot" if plan.lot else f"DAG '{target.dag_id}' schedule"
@@ -119,7 +119,36 @@ def plan_backfill(
         Lot(i, dag_id, start, end)
         for i, (start, end, dag_id) in enumerate((s, e, d) for s, e in intervals for d in dag_ids)
     ]
-    return PlannedBackfill(plan, tz_name, lots, planned, _warnings(plan, dags, planned, lots, now))
+    return PlannedBackfill(plan, tz_name, lots, planned, notes + _warnings(plan, dags, planned, lots, now))
+
+
+def _windows_where_they_apply(
+    plan: BackfillPlan, target: DagDescription, spans: list[Span], tz: ZoneInfo
+) -> tuple[list[Span], list[str]]:
+    """Windows marked ``sub_daily_only`` are dropped where lots last a day or more: whole days run."""
+    marked = [s for s in spans if s.window is not None and s.window.sub_daily_only]
+    if not marked:
+        return spans, []
+    size = plan.lot_size
+    if size is not None:
+        sub_daily = size.sub_daily
+    else:  # the DAG's schedule: more than one interval starting in a day is sub-daily
+        first = marked[0].start
+        day = _segment_intervals(target, (first, first + dt.timedelta(days=1)), None, tz, 3)
+        sub_daily = len(day) > 1
+    if sub_daily:
+        return spans, []
+    kept = [Span(s.start, s.end, None, s.loc) if s in marked else s for s in spans]
+    narrowing = [
+        s for s in marked if _day_ranges([s]) != [(0, _DAY)] and _day_ranges([s])[0][1] < _LAST_MINUTE
+    ]
+    if not narrowing:  # whole-day windows change nothing on a daily DAG
+        return kept, []
+    where = ", ".join(s.loc for s in narrowing)
+    return kept, [
+        f"{where}: the times of day apply to hourly tasks only; "
+        f"{'lots of ' + plan.lot if plan.lot else 'DAG ' + repr(target.dag_id)} run daily or coarser, so whole days run"
+    ]
 
 
 def _intervals(
@@ -192,6 +221,7 @@ def _too_big(plan: BackfillPlan, limit: int | None, scanned: int | None = None) 
 
 
 _DAY = 24 * 3600 * 10**6
+_LAST_MINUTE = (23 * 60 + 59) * 60 * 10**6
 
 
 def _of_day(value: dt.time) -> int:
@@ -213,6 +243,11 @@ def _day_ranges(spans: Iterable[Span]) -> list[tuple[int, int]]:
         else:
             merged.append((lo, hi))
     return merged
+
+
+def _whole_day(ranges: list[tuple[int, int]]) -> bool:
+    """The times of day cover 00:00 to 23:59 (``23:59:59`` is how DataWorks writes a day's end)."""
+    return len(ranges) == 1 and ranges[0][0] == 0 and ranges[0][1] >= _LAST_MINUTE
 
 
 def _keep_windows(intervals: list[Interval], ordered: list[Span], tz: ZoneInfo) -> list[Interval]:

@@ -53,8 +53,10 @@ def _request_id(request: Request) -> str:
 def ok(request: Request, system: str, data: dict[str, Any], status: int = 200) -> JSONResponse:
     """A success answer: ``data`` are the system's own result fields."""
     request_id = _request_id(request)
-    if system in ALIBABA:
-        body: dict[str, Any] = {"RequestId": request_id, "Success": True, **data}
+    if system == "dataworks":  # the new API answers RequestId and its result fields only
+        body: dict[str, Any] = {"RequestId": request_id, **data}
+    elif system in ALIBABA:
+        body = {"RequestId": request_id, "Success": True, **data}
         if system == "dataworks-legacy":
             body["HttpStatusCode"] = status
     elif system == "wedata":
@@ -65,16 +67,25 @@ def ok(request: Request, system: str, data: dict[str, Any], status: int = 200) -
     return JSONResponse(body, status_code=status)
 
 
-def created(request: Request, system: str, plan: PlanOut, *, new: bool) -> JSONResponse:
-    """The answer to a create: the plan's id where the system puts the id of what it made."""
+PLAN_HEADER = "X-Backfill-Plan"
+"""every create answer names the plan it made here too, whatever the system's own body holds"""
+
+
+def created(request: Request, system: str, plan: PlanOut) -> JSONResponse:
+    """The answer to a create, as each seed shows it: the plan's id where the system puts the id of
+    what it made (DMS answers only RequestId and Success: the plan is in the header)."""
     results: dict[str, dict[str, Any]] = {
-        "dms": {"PlanId": plan.id, "PlanName": plan.name},
+        "dms": {},
         "dataworks": {"OperationId": str(plan.id)},
         "dataworks-legacy": {"Data": plan.id},
         "wedata": {"Data": {"DataBackfillPlanId": str(plan.id)}},
         "aloudata": {"data": str(plan.id)},
     }
-    return ok(request, system, results[system], status=201 if new and system == "aloudata" else 200)
+    if plan.warnings:  # what runs differently from the request's letter (e.g. whole days of a daily DAG)
+        results[system]["warnings" if system == "aloudata" else "Warnings"] = list(plan.warnings)
+    response = ok(request, system, results[system])
+    response.headers[PLAN_HEADER] = plan.name
+    return response
 
 
 def error(

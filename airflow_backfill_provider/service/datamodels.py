@@ -62,6 +62,7 @@ class PlanOut(BaseModel):
 
     id: int
     name: str
+    title: str | None = Field(default=None, description="display title (not unique), when the plan has one")
     dag_id: str
     state: PlanState
     counts: dict[str, int] = Field(description="lots per lot state, every state listed")

@@ -46,11 +46,12 @@ def test_dms_backfill_form_request_runs_its_nodes_in_reverse_date_order(airflow:
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["Success"] is True and body["RequestId"] == response.headers["X-Request-ID"]
-    plan = wait_for(airflow, body["PlanName"])
+    assert body == {"RequestId": response.headers["X-Request-ID"], "Success": True}  # as seed 000 shows
+    name = response.headers["X-Backfill-Plan"]
+    plan = wait_for(airflow, name)
     assert plan["state"] == "success", plan["counts"]
     assert plan["dag_id"] == "dms_flow" and plan["total_lots"] == 4
-    done = ran(airflow, body["PlanName"])
+    done = ran(airflow, name)
     assert {task for _, task in done} == {"transform", "load"}  # extract (node 1) is dry-run
     assert [ds for ds, task in done if task == "transform"] == [
         "2022-01-17",
@@ -72,16 +73,17 @@ def test_dataworks_legacy_seed_sample_request_verbatim(airflow: Airflow):
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["Success"] is True and body["HttpStatusCode"] == 200
-    assert plan_name(airflow, body["Data"]) == "xm_test"
-    plan = wait_for(airflow, "xm_test")
+    name = plan_name(airflow, body["Data"])
+    plan = wait_for(airflow, name)
+    assert plan["title"] == "xm_test"  # DataWorks' Name is a label
     assert plan["state"] == "success", plan["counts"]
-    assert [lot["data_interval_start"][:13] for lot in lots(airflow, "xm_test")] == [
+    assert [lot["data_interval_start"][:13] for lot in lots(airflow, name)] == [
         "2020-05-20T00",
         "2020-05-20T01",
         "2020-05-21T00",
         "2020-05-21T01",
     ]
-    entries = ledger(airflow, "xm_test")
+    entries = ledger(airflow, name)
     assert sorted({e["task_id"] for e in entries}) == ["load", "report"]  # root, audit: dry-run
     assert len(entries) == 8
     params = {e["task_id"]: e["params"] for e in entries}
@@ -138,28 +140,31 @@ def test_dataworks_create_workflow_instances_seed_example(airflow: Airflow):
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) >= {"RequestId", "OperationId"}
-    assert plan_name(airflow, body["OperationId"]) == "WorkflowInstance1"
-    plan = wait_for(airflow, "WorkflowInstance1", timeout=400)
+    assert set(body) == {"RequestId", "OperationId"}  # as seed 004 shows
+    name = plan_name(airflow, body["OperationId"])
+    plan = wait_for(airflow, name, timeout=400)
+    assert plan["title"] == "WorkflowInstance1"
     assert plan["state"] == "success", plan["counts"]
-    found = lots(airflow, "WorkflowInstance1")
-    assert {lot["dag_id"] for lot in found} == {"dw_sales", "dw_sales_report"}  # project 100
-    assert [lot["label"] for lot in found if lot["dag_id"] == "dw_sales"] == [
-        f"2024-11-{d}" for d in range(20, 25)
-    ]
-    entries = ledger(airflow, "WorkflowInstance1")
-    sales = [e for e in entries if e["dag_id"] == "dw_sales"]
-    assert {e["task_id"] for e in sales} == {"extract"}  # load and check (4321) are dry-run
-    assert all(e["params"] == {"key1": "val2", "key2": "val2"} for e in sales)  # TaskParameters 1001
-    report = [e for e in entries if e["dag_id"] == "dw_sales_report"]
-    assert report and all(e["params"] == {"key1": "value1", "key2": "value2"} for e in report)
+    found = lots(airflow, name)
+    assert {lot["dag_id"] for lot in found} == {"dw_sales"}  # ManualSelection: project 100 adds nothing
+    assert [lot["label"] for lot in found] == [f"2024-11-{d}" for d in range(20, 25)]
+    entries = ledger(airflow, name)
+    assert {e["task_id"] for e in entries} == {"extract"}  # load and check (4321) are dry-run
+    assert all(e["params"] == {"key1": "val2", "key2": "val2"} for e in entries)  # TaskParameters 1001
     queues = airflow.sql(
         "SELECT DISTINCT dag_id, task_id, queue FROM task_instance WHERE run_id LIKE :p",
-        p="backfill_plan__WorkflowInstance1__%",
+        p=f"backfill_plan__{name}__%",
     )
     ran_tasks = {(e["dag_id"], e["task_id"]) for e in entries}
     assert {q[2] for q in queues if (q[0], q[1]) in ran_tasks} == {"backfill"}  # RuntimeResource
-    notified = notifications(airflow, "WorkflowInstance1")
+    result = airflow.client().get(
+        f"{airflow.url}{COMPAT}/dataworks/GetCreateWorkflowInstancesResult",
+        params={"OperationId": body["OperationId"]},
+    )
+    assert result.status_code == 200, result.text
+    assert result.json()["Result"]["Status"] == "Success"
+    assert len(result.json()["Result"]["WorkflowInstanceIds"]) == 5
+    notified = notifications(airflow, name)
     assert [(e["notifier"], e["state"]) for e in notified] == [("sms", "success")]
 
 
@@ -178,7 +183,7 @@ def test_wedata_create_data_backfill_plan_as_its_sdk_sends_it(airflow: Airflow):
     data = response.json()["Response"]
     assert "Error" not in data and data["RequestId"]
     plan = get(airflow, f"/plans/{data['Data']['DataBackfillPlanId']}")
-    assert plan["timezone"] == "Etc/GMT-8"  # WeData's default UTC+8
+    assert plan["timezone"] == "UTC"  # no TimeZone: the DAG's own, so a date is the DAG's calendar day
     done = wait_for(airflow, plan["name"])
     assert done["state"] == "success" and done["total_lots"] == 1
     assert sorted(task for _, task in ran(airflow, plan["name"])) == ["orders", "summary"]
@@ -196,9 +201,9 @@ def test_aloudata_create_list_and_detail(airflow: Airflow):
             "dateIntervalOfLot": 2,
         },
     )
-    assert created.status_code == 201, created.text
+    assert created.status_code == 200, created.text
     body = created.json()
-    assert body["success"] is True and body["code"] == "201" and body["errorMsg"] is None
+    assert body["success"] is True and body["code"] == "200" and body["errorMsg"] is None  # as seed 002
     dag_name = body["data"]
     wait_for(airflow, dag_name)
     page = airflow.client().get(
@@ -213,7 +218,7 @@ def test_aloudata_create_list_and_detail(airflow: Airflow):
         2,
     )
     [instance] = listed["instances"]
-    assert instance["status"] == "SUCCESS" and instance["mtGuid"] == "aloudata_metrics"
+    assert instance["status"] == "SUCCESS" and instance["mtGuid"].startswith("airflow.aloudata_metrics.")
     assert (instance["startPartition"], instance["endPartition"]) == ("2025-01-03", "2025-01-04")
     detail = airflow.client().get(f"{base}/scheduler/task/detail", params={"id": instance["id"]}).json()
     assert detail["taskInstanceId"] == int(instance["id"]) and detail["status"] == "SUCCESS"
@@ -221,6 +226,7 @@ def test_aloudata_create_list_and_detail(airflow: Airflow):
     assert detail["acceleratePlanUuid"] == ["5468b0c0462e40e08e44108d8164c7c3"]
     assert list(detail["statusTime"]) == ["WAITING", "RUNNING", "SUCCESS"]
     assert detail["startPartitionTime"] == "2025-01-03T00:00:00"
+    assert [set(m) for m in detail["mtGuid"]] == [{"catalog", "schema", "table"}]  # the seed's shape
 
 
 def test_bad_requests_name_every_field_in_the_systems_shape_and_create_nothing(airflow: Airflow):
@@ -248,8 +254,10 @@ def test_bad_requests_name_every_field_in_the_systems_shape_and_create_nothing(a
         f"{airflow.url}{COMPAT}/dms/BackFill", json={"DagId": "15001", "BackFillDate": "2022-01-14"}
     )
     assert scoped.status_code == 403 and scoped.json()["Code"] == "Forbidden"
+    hidden = next(p for p in get(airflow, "/plans", limit=1000)["plans"] if p["dag_id"] == "dms_flow")
     aloudata = airflow.client("scoped").get(
-        f"{airflow.url}{COMPAT}/aloudata/anymetrics/api/v1/scheduler/task/detail", params={"id": "100000000"}
+        f"{airflow.url}{COMPAT}/aloudata/anymetrics/api/v1/scheduler/task/detail",
+        params={"id": str(hidden["id"] * 10**8)},
     )
     assert aloudata.status_code == 403 and aloudata.json()["success"] is False
     assert plans_count(airflow) == before
@@ -324,8 +332,8 @@ SEED_DAGS = {
 
 @pytest.mark.parametrize("system", sorted(SEED_FILES))
 def test_cli_import_of_each_seed_example_runs_to_success(airflow: Airflow, tmp_path: Path, system: str):
-    """The same requests through ``import`` (the deployment's id map by default). A request the
-    compat endpoint already turned into a plan is the same plan again, as for ``create``."""
+    """The same requests through ``import`` (the deployment's id map by default): each a new backfill
+    that runs again what the compat endpoint already ran."""
     request = tmp_path / "request.txt"
     request.write_text(SEED_FILES[system])
     preview = airflow.airflow(

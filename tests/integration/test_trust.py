@@ -299,7 +299,8 @@ def test_lots_starting_in_the_same_second_and_squatted_run_ids_still_run(airflow
     ids = [lot["run_id"] for lot in get(airflow, f"/plans/{twins['name']}/lots")["lots"]]
     assert len(set(ids)) == 2, ids
     assert get(airflow, f"/plans/{squat['name']}/lots/0")["run_id"] == f"{squat_id}__2"
-    assert sorted(e["task_id"] for e in ledger(airflow, squat["name"])) == ["a", "b", "c"]
+    mine = [e["task_id"] for e in ledger(airflow, squat["name"]) if e["run_id"] == f"{squat_id}__2"]
+    assert sorted(mine) == ["a", "b", "c"]
     # a name Airflow would refuse in a run id is refused at create, by field
     bad = airflow.client().post(
         f"{airflow.url}{API}/plans", json={"dag_id": "ledger_daily", "name": "a..b", "dates": ["2024-10-22"]}

@@ -58,10 +58,12 @@ def test_dataworks_legacy_seed_sample():
         '&NodeParams={74324:"key1=val1 key2=val"}\n&IncludeNodeIds=74324,74325\n&<Common request parameters>'
     )
     plan = translate("dataworks-legacy", read_request_text(text), IDS)
-    assert plan.dag_id == "dw_xm" and plan.name == "xm_test" and plan.parallelism == 1
+    assert plan.dag_id == "dw_xm" and plan.title == "xm_test" and plan.name is None and plan.parallelism == 1
     assert plan.tasks.roots == ["root"] and plan.tasks.include == ["load", "report"]
     assert plan.tasks.exclude == ["root", "audit"] and plan.tasks.downstream is False
     assert plan.ranges[0].window is not None and plan.ranges[0].window.end == "01:00"
+    assert plan.ranges[0].window.sub_daily_only  # hourly nodes only: a daily DAG runs whole days
+    assert plan.reprocess == "all"  # a backfill regenerates
     assert plan.task_params == {"load": {"key1": "val1", "key2": "val"}}
 
 
@@ -86,9 +88,9 @@ def test_dataworks_create_workflow_instances_example():
     from tests.integration.test_compat import DATAWORKS_EXAMPLE
 
     plan = translate("dataworks", DATAWORKS_EXAMPLE, IDS)
-    assert plan.dag_id == "dw_sales" and plan.name == "WorkflowInstance1"
+    assert plan.dag_id == "dw_sales" and plan.title == "WorkflowInstance1"
     assert plan.tasks.roots == ["extract"] and plan.tasks.exclude == ["check"]
-    assert plan.downstream_dags and plan.dags.include == ["dw_sales_report"] and plan.dags.exclude == []
+    assert not plan.downstream_dags  # ManualSelection: project 100 is the request's own, it adds nothing
     assert plan.conf == {"key1": "value1", "key2": "value2"}
     assert plan.task_params == {
         "extract": {"key1": "val2", "key2": "val2"},
@@ -131,7 +133,7 @@ def test_wedata_example_and_fields():
         {
             "ProjectId": "1460947878944567296",
             "TaskIds": ["20250827115253729"],
-            "DataBackfillRangeList": [{"StartDate": "2025-09-02", "EndDate": "2025-09-02"}],
+            "DataBackfillRangeList": [{"StartDate": "2025-09-02", "EndDate": "2025-10-02"}],
             "SkipEventListening": True,
             "CheckParentType": "MAKE_SCOPE",
             "RedefineSelfWorkflowDependency": "yes",
@@ -146,19 +148,20 @@ def test_wedata_example_and_fields():
     )
     assert plan.dag_id == "wedata_orders" and plan.tasks.include is None  # the whole workflow
     assert (plan.parent_check, plan.self_dependency, plan.parallelism) == ("scope", "on", 3)
-    assert (plan.queue, plan.conf, plan.order, plan.lot) == ("backfill", {"key1": "v"}, "desc", "month")
+    assert (plan.queue, plan.conf, plan.order, plan.lot) == ("backfill", {"key1": "v"}, "desc", None)
+    assert [d.isoformat() for d in plan.dates] == ["2025-10-01"]  # MONTH_CYCLE: first days of months
     assert plan.timezone == "Etc/GMT-5"
-    assert (
-        translate(
-            "wedata",
-            {
-                "ProjectId": "1",
-                "TaskIds": ["dw_xm.load"],
-                "DataBackfillRangeList": [{"StartDate": "2025-09-02", "EndDate": "2025-09-02"}],
-            },
-        ).timezone
-        == "Etc/GMT-8"
+    no_zone = translate(
+        "wedata",
+        {
+            "ProjectId": "1",
+            "TaskIds": ["dw_xm.load"],
+            "DataBackfillRangeList": [{"StartDate": "2025-09-02", "EndDate": "2025-09-02"}],
+            "DataBackfillPlanName": "补数据_xm_test",
+        },
     )
+    assert no_zone.timezone is None  # the DAG's own zone: a date is the DAG's calendar day
+    assert no_zone.title == "补数据_xm_test" and no_zone.name is None
 
 
 def test_aloudata_create():
@@ -207,3 +210,68 @@ def test_id_maps_keep_each_systems_ids_apart():
     with pytest.raises(PlanValidationError) as caught:
         IdMap.from_yaml("tasks: [1, 2]")
     assert caught.value.fields[0].loc == "id_map.tasks"
+
+
+WEDATA = {"ProjectId": "1", "TaskIds": ["wedata_orders"], "DataBackfillRangeList": [{"StartDate": "2025-01-15", "EndDate": "2025-03-20"}]}  # fmt: skip
+
+
+def test_wedata_month_cycle_runs_the_first_day_of_each_month():
+    plan = translate("wedata", {**WEDATA, "RedefineCycleType": "MONTH_CYCLE"}, IDS)
+    assert [d.isoformat() for d in plan.dates] == ["2025-02-01", "2025-03-01"] and plan.ranges == []
+    assert plan.lot is None  # the daily DAG's own runs of those days
+    refused_ = refused(
+        "wedata",
+        {**WEDATA, "DataBackfillRangeList": [{"StartDate": "2025-01-15", "EndDate": "2025-01-20"}], "RedefineCycleType": "MONTH_CYCLE"},
+    )  # fmt: skip
+    assert "no first day" in refused_["RedefineCycleType"]
+
+
+def test_nothing_nested_is_dropped_and_booleans_are_booleans():
+    from tests.integration.test_compat import DATAWORKS_EXAMPLE
+
+    request = {**DATAWORKS_EXAMPLE}
+    request["Periods"] = {"BizDates": [{"StartBizDate": "2024-11-20", "EndBizDate": "2024-11-24", "Hour": 3}]}
+    request["DefaultRunProperties"] = {
+        **request["DefaultRunProperties"],
+        "Analysis": {"Enabled": True, "Blocked": True, "Deep": True},
+        "RunPolicy": {"Type": "Daily", "Immediately": "yes"},
+    }
+    request["Tags"] = [{"Key": "k", "Value": "v", "Color": "red"}]
+    errors = refused("dataworks", request)
+    assert "unknown" in errors["Periods.BizDates.0.Hour"]
+    assert "unknown" in errors["DefaultRunProperties.Analysis.Deep"]
+    assert "not a boolean" in errors["DefaultRunProperties.RunPolicy.Immediately"]
+    assert "unknown" in errors["Tags.0.Color"]
+    wedata = refused(
+        "wedata",
+        {**WEDATA, "DataBackfillRangeList": [{"StartDate": "2025-01-15", "EndDate": "2025-01-16", "Foo": 1}], "RedefineParamList": [{"Key": "a", "Value": "b", "Type": "x"}]},
+    )  # fmt: skip
+    assert (
+        "unknown" in wedata["DataBackfillRangeList.0.Foo"] and "unknown" in wedata["RedefineParamList.0.Type"]
+    )
+
+
+def test_errors_name_the_requests_own_time_fields():
+    text = (
+        "Action=RunCycleDagNodes&ProjectEnv=PROD&StartBizDate=2020-05-20&EndBizDate=2020-05-21&Name=x"
+        "&RootNodeId=1234&IncludeNodeIds=74324&BizBeginTime=25:00:00&BizEndTime=01:00:00&Parallelism=false"
+    )
+    errors = refused("dataworks-legacy", read_request_text(text))
+    assert "BizBeginTime" in errors and "StartBizDate" not in errors, errors
+    assert "25:00:00" in errors["BizBeginTime"]
+
+
+def test_dataworks_biz_times_in_periods_apply_to_hourly_tasks_only():
+    from tests.integration.test_compat import DATAWORKS_EXAMPLE
+
+    request = {**DATAWORKS_EXAMPLE, "Periods": {"BizDates": [{"StartBizDate": "2024-11-20", "EndBizDate": "2024-11-21"}], "StartTime": "08:00:00", "EndTime": "10:00:00"}}  # fmt: skip
+    plan = translate("dataworks", request, IDS)
+    assert plan.ranges[0].window is not None and plan.ranges[0].window.sub_daily_only
+
+
+def test_manual_selection_projects_bound_the_selection_and_add_no_dag():
+    from tests.integration.test_compat import DATAWORKS_EXAMPLE
+
+    request = {**DATAWORKS_EXAMPLE}
+    request["DefaultRunProperties"] = {**request["DefaultRunProperties"], "ExcludeProjectIds": [100]}
+    assert "ExcludeProjectIds" in "".join(refused("dataworks", request))

@@ -7,6 +7,7 @@ or Aloudata in that system's own field names and returns the BackfillPlan it ask
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -54,4 +55,13 @@ def translate(
     return translator(system, action)(request, (id_map or IdMap()).for_system(system))
 
 
-__all__ = ["ACTIONS", "SYSTEMS", "IdMap", "translate", "translator"]
+def as_new_backfill(plan: BackfillPlan) -> BackfillPlan:
+    """Every call of a cloud scheduler's backfill is a new backfill (DMS, DataWorks, WeData and
+    Aloudata each answer a new id): the same request sent twice rebuilds twice. So a translated plan
+    gets a name of its own, where ``POST /plans`` names a plan by its content (an operator's retry
+    returns the same plan)."""
+    generated = plan.default_name()
+    return plan.model_copy(update={"name": f"{generated[: generated.rfind('__')]}__{secrets.token_hex(6)}"})
+
+
+__all__ = ["ACTIONS", "SYSTEMS", "IdMap", "as_new_backfill", "translate", "translator"]

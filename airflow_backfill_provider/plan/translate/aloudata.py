@@ -14,13 +14,16 @@ def task_create(data: Any, ids: IdMap) -> BackfillPlan:
     request = Request(data, "aloudata")
     draft = Draft(request, ids)
     plan_id, plan_name = request.text("planId", max_length=250), request.text("planName", max_length=250)
-    if plan_id is not None:
-        draft.dag("planId", plan_id)
-        if plan_name is not None:
-            draft.dag("planName", plan_name)
-    elif plan_name is not None:
-        draft.dag("planName", plan_name)
-    else:
+    for field, given in (("planId", plan_id), ("planName", plan_name)):
+        if given is None:
+            continue
+        if given in ids.dags:  # an acceleration plan's UUID, mapped to its DAG
+            draft.dag(field, given)
+            continue
+        tasks = draft.tasks(field, [given], whole_dag=True)  # <dag_id> or <dag_id>.<task_id>
+        if tasks:
+            draft.set("tasks.include", tasks, field)
+    if plan_id is None and plan_name is None:
         request.error("planId", "is required (or planName): the acceleration plan, mapped to a DAG")
     start, end = request.date("startTime", required=True), request.date("endTime", required=True)
     if start and end:

@@ -48,7 +48,7 @@ def run_cycle_dag_nodes(data: Any, ids: IdMap) -> BackfillPlan:
     request.choice("Action", {"RunCycleDagNodes": None})
     draft.tag("RegionId", request.text("RegionId", max_length=64))
     _environment(request, "ProjectEnv")
-    draft.set("name", request.text("Name", required=True, max_length=200), "Name")
+    draft.set("title", request.text("Name", required=True, max_length=200), "Name")  # a label, reused
     root = request.text("RootNodeId", required=True, max_length=250)
     roots = draft.tasks("RootNodeId", [root]) if root else []
     include = draft.tasks("IncludeNodeIds", request.ids("IncludeNodeIds", required=True)) or []
@@ -59,6 +59,7 @@ def run_cycle_dag_nodes(data: Any, ids: IdMap) -> BackfillPlan:
     window = _window(request, "BizBeginTime", "BizEndTime")
     if start and end:
         draft.set("ranges", [{"start": start.isoformat(), "end": end.isoformat(), **window}], "StartBizDate")
+        draft.name_window("ranges.0", "BizBeginTime", "BizEndTime")
     parallel = request.boolean("Parallelism")
     if parallel is None and "Parallelism" not in request.data:
         request.error("Parallelism", "is required: true or false")
@@ -69,18 +70,16 @@ def run_cycle_dag_nodes(data: Any, ids: IdMap) -> BackfillPlan:
     return draft.plan(())
 
 
-def _window(request: Request, start: str, end: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``HH:mm:ss`` start and end of a sub-daily backfill as a range's ``window``."""
-    source = data if data is not None else request.data
-    if data is None:
-        request.taken |= {start, end}
-    begin, finish = source.get(start), source.get(end)
-    if begin in (None, "") and finish in (None, ""):
+def _window(request: Request, start: str, end: str) -> dict[str, Any]:
+    """``HH:mm:ss`` start and end of a backfill as a range's ``window`` that applies to hourly tasks
+    only: DataWorks runs a daily node's whole day whatever these say (a warning tells so)."""
+    begin, finish = request.text(start), request.text(end)
+    if begin is None and finish is None:
         return {}
-    if begin in (None, "") or finish in (None, ""):
+    if begin is None or finish is None:
         request.error(end if begin else start, f"give both {start} and {end}")
         return {}
-    return {"window": {"start": str(begin), "end": str(finish)}}
+    return {"window": {"start": begin, "end": finish, "sub_daily_only": True}}
 
 
 def create_workflow_instances(data: Any, ids: IdMap) -> BackfillPlan:
@@ -95,7 +94,7 @@ def create_workflow_instances(data: Any, ids: IdMap) -> BackfillPlan:
     workflow = request.text("WorkflowId", required=True, max_length=250)
     if workflow is not None and workflow != FIRST_WORKFLOW:
         draft.dag("WorkflowId", workflow)
-    draft.set("name", request.text("Name", required=True, max_length=200), "Name")
+    draft.set("title", request.text("Name", required=True, max_length=200), "Name")  # a label, reused
     _periods(request, draft)
     workflow_params = request.raw("WorkflowParameters")
     if workflow_params is not None:
@@ -107,43 +106,33 @@ def create_workflow_instances(data: Any, ids: IdMap) -> BackfillPlan:
     draft.set("paused", not auto_start, "AutoStartEnabled")
     _run_properties(request, draft, ids)
     draft.set("comment", request.text("Comment"), "Comment")
-    tags = request.objects("Tags", max_items=50)
-    for i, tag in enumerate(tags):
-        key, value = tag.get("Key"), tag.get("Value")
-        if not key:
-            request.error(f"Tags.{i}.Key", "is required")
-            continue
-        draft.set("tags", [*draft.fields.get("tags", []), f"{key}:{value}" if value else str(key)], "Tags")
+    for i, data in enumerate(request.objects("Tags", max_items=50)):
+        tag = request.part(f"Tags.{i}", data, ("Key", "Value"))
+        key, value = tag.text("Key", required=True, max_length=60), tag.text("Value", max_length=60)
+        if key:
+            draft.set("tags", [*draft.fields.get("tags", []), f"{key}:{value}" if value else key], "Tags")
     request.choice("TagCreationPolicy", {"Append": None, "Overwrite": None})
     return draft.plan(())
 
 
+BIZ_DATE_FIELDS = ("StartBizDate", "EndBizDate", "StartTime", "EndTime")
+
+
 def _periods(request: Request, draft: Draft) -> None:
-    periods = request.obj("Periods", required=True) or {}
-    dates = periods.get("BizDates")
-    if not isinstance(dates, list) or not dates or not all(isinstance(d, dict) for d in dates):
-        request.error("Periods.BizDates", "is required: a list of {StartBizDate, EndBizDate}")
-        return
-    if len(dates) > 7:
-        request.error("Periods.BizDates", f"{len(dates)} data timestamp ranges: DataWorks allows up to seven")
-        return
-    window = _window(
-        request,
-        "Periods.StartTime",
-        "Periods.EndTime",
-        data={"Periods.StartTime": periods.get("StartTime"), "Periods.EndTime": periods.get("EndTime")},
-    )
-    for key in periods:
-        if key not in ("BizDates", "StartTime", "EndTime"):
-            request.error(f"Periods.{key}", "unknown field: Periods has BizDates, StartTime and EndTime")
+    request.taken.add("Periods")
+    periods = request.part("Periods", request.data.get("Periods"), ("BizDates", "StartTime", "EndTime"))
+    dates = periods.objects("BizDates", required=True, max_items=7)
+    shared = _window(periods, "StartTime", "EndTime")
     ranges = []
-    for i, entry in enumerate(dates):
-        start = request.date("StartBizDate", data=entry)
-        end = request.date("EndBizDate", data=entry)
+    for i, data in enumerate(dates):
+        entry = periods.part(f"BizDates.{i}", data, BIZ_DATE_FIELDS)
+        start, end = entry.date("StartBizDate", required=True), entry.date("EndBizDate", required=True)
+        own = _window(entry, "StartTime", "EndTime")  # an entry's own times, else the period's
         if start is None or end is None:
-            request.error(f"Periods.BizDates.{i}", "needs StartBizDate and EndBizDate (yyyy-MM-dd)")
             continue
-        ranges.append({"start": start.isoformat(), "end": end.isoformat(), **window})
+        ranges.append({"start": start.isoformat(), "end": end.isoformat(), **(own or shared)})
+        where = f"Periods.BizDates.{i}." if own else "Periods."
+        draft.name_window(f"ranges.{len(ranges) - 1}", f"{where}StartTime", f"{where}EndTime")
     draft.set("ranges", ranges, "Periods.BizDates")
 
 
@@ -166,8 +155,8 @@ RUN_PROPERTIES = (
 
 
 def _run_properties(request: Request, draft: Draft, ids: IdMap) -> None:
-    props = request.obj("DefaultRunProperties") or {}
-    inner = Request(props, "dataworks")
+    request.taken.add("DefaultRunProperties")
+    inner = request.part("DefaultRunProperties", request.data.get("DefaultRunProperties"), RUN_PROPERTIES)
     roots = draft.tasks("DefaultRunProperties.RootTaskIds", inner.ids("RootTaskIds")) or []
     include = draft.tasks("DefaultRunProperties.IncludeTaskIds", inner.ids("IncludeTaskIds")) or []
     exclude = draft.tasks("DefaultRunProperties.ExcludeTaskIds", inner.ids("ExcludeTaskIds")) or []
@@ -186,30 +175,23 @@ def _run_properties(request: Request, draft: Draft, ids: IdMap) -> None:
         )
     elif exclude:
         draft.set("tasks.exclude", exclude, "DefaultRunProperties.ExcludeTaskIds")
-    for field, plan_field in (("IncludeProjectIds", "dags.include"), ("ExcludeProjectIds", "dags.exclude")):
-        dags = [
-            dag
-            for i, project in enumerate(inner.ids(field))
-            for dag in ids.project(request, f"DefaultRunProperties.{field}.{i}", project)
-        ]
-        if dags:
-            draft.set("downstream_dags", True, f"DefaultRunProperties.{field}")
-            draft.set(plan_field, dags, f"DefaultRunProperties.{field}")
     inner.choice("Mode", {"ManualSelection": None})
-    analysis = inner.obj("Analysis") or {}
+    _projects(inner, draft, ids)
+    inner.taken |= {"Analysis", "RunPolicy", "Alert"}
+    analysis = inner.part("Analysis", inner.data.get("Analysis"), ("Enabled", "Blocked"))
     for key in ("Enabled", "Blocked"):
-        if key in analysis and str(analysis[key]).lower() not in ("true", "1"):
-            request.error(
-                f"DefaultRunProperties.Analysis.{key}",
+        if analysis.boolean(key) is False:
+            analysis.error(
+                key,
                 "not supported: a plan is always checked before anything is created, and a plan that fails "
                 "the check is never created; drop Analysis or set Enabled and Blocked true",
             )
-    policy = inner.obj("RunPolicy")
-    if policy:
-        _run_policy(request, draft, policy)
-    alert = inner.obj("Alert")
-    if alert:
-        _alert(request, draft, ids, alert)
+    policy = inner.data.get("RunPolicy")
+    if policy not in (None, ""):
+        _run_policy(inner.part("RunPolicy", policy, RUN_POLICY), draft)
+    alert = inner.data.get("Alert")
+    if alert not in (None, ""):
+        _alert(inner.part("Alert", alert, ("Type", "NoticeType")), draft, ids)
     draft.set("parallelism", inner.integer("Parallelism", 1, 10), "DefaultRunProperties.Parallelism")
     draft.set("order", inner.choice("Order", {"Asc": "asc", "Desc": "desc"}), "DefaultRunProperties.Order")
     resource = inner.text("RuntimeResource", max_length=256)
@@ -224,60 +206,61 @@ def _run_properties(request: Request, draft: Draft, ids: IdMap) -> None:
         ),
         "DefaultRunProperties.PriorityWeightStrategy",
     )
-    inner.leftovers(RUN_PROPERTIES)
-    request.errors += [
-        type(e)(f"DefaultRunProperties.{e.loc}" if e.loc else "DefaultRunProperties", e.msg)
-        for e in inner.errors
-    ]
 
 
-def _run_policy(request: Request, draft: Draft, policy: dict[str, Any]) -> None:
-    where = "DefaultRunProperties.RunPolicy"
-    kind = str(policy.get("Type") or "")
-    if kind.lower() != "daily":
-        request.error(
-            f"{where}.Type", f"{kind!r}: only Daily run policies are read (lots start daily in a window)"
-        )
-    start, end = policy.get("StartTime"), policy.get("EndTime")
-    if start and end:
-        draft.set("run_window", {"start": str(start), "end": str(end)}, f"{where}.StartTime")
-    elif start or end:
-        request.error(f"{where}.EndTime", "give both StartTime and EndTime")
-    immediately = policy.get("Immediately")
-    if immediately is not None:
-        draft.set(
-            "run_future",
-            "now" if str(immediately).lower() in ("true", "1") else "wait",
-            f"{where}.Immediately",
-        )
-    for key in policy:
-        if key not in ("Type", "StartTime", "EndTime", "Immediately"):
-            request.error(
-                f"{where}.{key}", "unknown field: RunPolicy has Type, StartTime, EndTime and Immediately"
+def _projects(props: Request, draft: Draft, ids: IdMap) -> None:
+    """``IncludeProjectIds``/``ExcludeProjectIds`` in ManualSelection, the only mode DataWorks has for
+    an API backfill: only the selected tasks run, so projects add nothing; they bound the selection.
+    The selected tasks' DAG must lie in an included project (the seed's own example includes the
+    request's project) and in no excluded one."""
+    dag_id = draft.fields.get("dag_id")
+    for field, inside in (("IncludeProjectIds", True), ("ExcludeProjectIds", False)):
+        projects = props.ids(field)
+        dags = {dag for i, p in enumerate(projects) for dag in ids.project(props, f"{field}.{i}", p)}
+        if projects and dag_id and (dag_id in dags) != inside:
+            props.error(
+                field,
+                f"the selected tasks' DAG '{dag_id}' is {'not ' if inside else ''}in project(s) "
+                f"{', '.join(projects)}: in ManualSelection only the selected tasks run, so name "
+                f"{'their' if inside else 'another'} project or drop {field}",
             )
+
+
+RUN_POLICY = ("Type", "StartTime", "EndTime", "Immediately")
+
+
+def _run_policy(policy: Request, draft: Draft) -> None:
+    where = "DefaultRunProperties.RunPolicy"
+    policy.choice("Type", {"Daily": None})
+    if policy.data.get("Type") in (None, ""):
+        policy.error("Type", "is required with a RunPolicy: Daily (lots start daily in a window)")
+    start, end = policy.text("StartTime"), policy.text("EndTime")
+    if start and end:
+        draft.set("run_window", {"start": start, "end": end}, f"{where}.StartTime")
+        draft.origin["run_window.end"] = f"{where}.EndTime"
+    elif start or end:
+        policy.error("EndTime" if start else "StartTime", "give both StartTime and EndTime")
+    immediately = policy.boolean("Immediately")
+    if immediately is not None:
+        draft.set("run_future", "now" if immediately else "wait", f"{where}.Immediately")
 
 
 ALERT_ON = {"success": ["success"], "failure": ["failure"], "successfailure": ["success", "failure"]}
 
 
-def _alert(request: Request, draft: Draft, ids: IdMap, alert: dict[str, Any]) -> None:
-    where = "DefaultRunProperties.Alert"
-    kind = str(alert.get("Type") or "").replace("_", "").lower()
+def _alert(alert: Request, draft: Draft, ids: IdMap) -> None:
+    given = alert.text("Type") or ""
+    kind = given.replace("_", "").lower()
+    notice = alert.text("NoticeType", max_length=100)
     if kind in ("", "none"):
         return
     on = ALERT_ON.get(kind) or ALERT_ON.get(kind + "s")  # the seed's own example writes "Succes"
     if on is None:
-        request.error(
-            f"{where}.Type", f"{alert.get('Type')!r} is not one of Success, Failure, SuccessFailure, None"
-        )
+        alert.error("Type", f"{given!r} is not one of Success, Failure, SuccessFailure, None")
         return
-    notice = str(alert.get("NoticeType") or "")
     if not notice:
-        request.error(f"{where}.NoticeType", "is required with an alert Type")
+        alert.error("NoticeType", "is required with an alert Type")
         return
-    spec = ids.notifier(request, f"{where}.NoticeType", notice)
+    spec = ids.notifier(alert, "NoticeType", notice)
     if spec is not None:
-        draft.set("notify", {"on": on, "notifiers": [spec.model_dump()]}, where)
-    for key in alert:
-        if key not in ("Type", "NoticeType"):
-            request.error(f"{where}.{key}", "unknown field: Alert has Type and NoticeType")
+        draft.set("notify", {"on": on, "notifiers": [spec.model_dump()]}, "DefaultRunProperties.Alert")

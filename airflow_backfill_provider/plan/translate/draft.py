@@ -35,6 +35,12 @@ class Draft:
         target[last] = value
         self.origin[field] = origin
 
+    def name_window(self, rng: str, start: str, end: str) -> None:
+        """Errors in the window of range ``rng`` (``ranges.0``) name the request's own time fields."""
+        self.origin[f"{rng}.window"] = start
+        self.origin[f"{rng}.window.start"] = start
+        self.origin[f"{rng}.window.end"] = end
+
     def tag(self, name: str, value: Any) -> None:
         """Context a plan has no field for (tenant, region, project) is kept as a tag, not dropped."""
         if value is not None:
@@ -92,8 +98,13 @@ class Draft:
             self.set("task_params", out, field)
 
     def plan(self, known: Iterable[str]) -> BackfillPlan:
-        """The plan, or every error of the request and of the plan at once."""
+        """The plan, or every error of the request and of the plan at once.
+
+        A cloud scheduler's backfill regenerates what it is given: every system re-runs dates that ran
+        before, so a translated plan redoes them (``reprocess: all``) unless the request says otherwise.
+        """
         self.request.leftovers(known)
+        self.fields.setdefault("reprocess", "all")
         errors = list(self.request.errors)
         if "dag_id" not in self.fields and not errors:
             errors.append(FieldError("", "the request names no DAG (workflow) or task to backfill"))

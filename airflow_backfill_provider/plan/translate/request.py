@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -22,8 +22,8 @@ MAX_FIELDS = 200
 _FLAT_KEY = re.compile(r"^(?P<name>[A-Za-z][A-Za-z0-9]*)\.(?P<index>[0-9]{1,4})(?:\.(?P<rest>.+))?$")
 _UTC_OFFSET = re.compile(r"^(?:UTC|GMT)(?P<sign>[+-])(?P<hours>[0-9]{1,2})(?::?00)?$")
 _BARE_KEY = re.compile(r"([{,]\s*)([A-Za-z0-9_.-]+)\s*:")
-_TRUE = ("true", "1", "yes")
-_FALSE = ("false", "0", "no")
+_TRUE = ("true", "1")
+_FALSE = ("false", "0")
 
 
 MAX_FLAT_DEPTH = 4
@@ -120,6 +120,7 @@ class Request:
 
     def __init__(self, data: Any, system: str, ignored: Iterable[str] = ()) -> None:
         self.system = system
+        self.prefix = ""
         self.errors: list[FieldError] = []
         self.taken: set[str] = set(ignored)
         if not isinstance(data, Mapping):
@@ -145,7 +146,26 @@ class Request:
         return value
 
     def error(self, name: str, msg: str) -> None:
-        self.errors.append(FieldError(name, msg))
+        self.errors.append(FieldError(f"{self.prefix}{name}" if name else self.prefix.rstrip("."), msg))
+
+    def part(self, where: str, data: Any, known: Sequence[str]) -> Request:
+        """A nested object of the request (``Periods``, a ``BizDates`` entry, ``RunPolicy``...), read by
+        name like the request itself: its errors name ``where.<field>`` here, and a field it does not
+        have (``known``) is refused by name, never dropped."""
+        child = Request({}, self.system)
+        child.prefix, child.errors = f"{self.prefix}{where}.", self.errors
+        if data in (None, ""):
+            return child
+        if isinstance(data, str):
+            data = self._parse_mapping(data)
+        if not isinstance(data, Mapping):
+            self.error(where, f"must be an object with {', '.join(known)}")
+            return child
+        child.data = {str(k): v for k, v in data.items()}
+        for key in child.data:
+            if key not in known:
+                child.error(key, f"unknown field: {where.split('.')[-1]} has {', '.join(known)}")
+        return child
 
     def leftovers(self, known: Iterable[str]) -> None:
         """Every field no translator took is an error that names it."""
@@ -181,15 +201,17 @@ class Request:
         return default
 
     def boolean(self, name: str, *, default: bool | None = None) -> bool | None:
+        """``true``/``false`` (any case, as the RPC query strings write them) or ``1``/``0``; any other
+        word (``"yes"``) is an error naming the field, never a silent false."""
         value = self.raw(name)
         if value is None:
             return default
         if isinstance(value, bool):
             return value
         word = str(value).strip().lower()
-        if word in _TRUE:
+        if word in _TRUE and not isinstance(value, float):
             return True
-        if word in _FALSE:
+        if word in _FALSE and not isinstance(value, float):
             return False
         self.error(name, f"{value!r} is not a boolean: write true or false")
         return default

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from airflow_backfill_provider.plan.model import BackfillPlan
@@ -10,7 +11,6 @@ from airflow_backfill_provider.plan.translate.idmap import IdMap
 from airflow_backfill_provider.plan.translate.request import Request, iana_from_offset
 
 VERSION = "2025-08-06"
-DEFAULT_TIMEZONE = "UTC+8"
 TENCENT_COMMON = ("Timestamp", "Nonce", "SecretId", "Signature", "SignatureMethod", "Token", "Language")
 """Tencent Cloud's common parameters (signing): Airflow's own auth replaces them"""
 RANGE_FIELDS = ("StartDate", "EndDate", "ExecutionStartTime", "ExecutionEndTime")
@@ -28,28 +28,21 @@ def create_data_backfill_plan(data: Any, ids: IdMap) -> BackfillPlan:
     tasks = draft.tasks("TaskIds", request.ids("TaskIds", required=True), whole_dag=True)
     if tasks:
         draft.set("tasks.include", tasks, "TaskIds")
-    ranges = []
-    for i, entry in enumerate(request.objects("DataBackfillRangeList", required=True)):
-        where = f"DataBackfillRangeList.{i}"
-        start = request.date("StartDate", data=entry)
-        end = request.date("EndDate", data=entry)
-        if start is None or end is None:
-            request.error(where, "needs StartDate and EndDate (yyyy-MM-dd)")
-            continue
-        one: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat()}
-        begin, finish = entry.get("ExecutionStartTime"), entry.get("ExecutionEndTime")
-        if begin and finish:
-            one["window"] = {"start": str(begin), "end": str(finish)}
-        elif begin or finish:
-            request.error(where, "give both ExecutionStartTime and ExecutionEndTime")
-        for key in entry:
-            if key not in RANGE_FIELDS:
-                request.error(f"{where}.{key}", f"unknown field: a range has {', '.join(RANGE_FIELDS)}")
-        ranges.append(one)
-    draft.set("ranges", ranges, "DataBackfillRangeList")
-    zone = request.text("TimeZone", max_length=64) or DEFAULT_TIMEZONE
-    draft.set("timezone", iana_from_offset(zone), "TimeZone")
-    draft.set("name", request.text("DataBackfillPlanName", max_length=200), "DataBackfillPlanName")
+    ranges = _ranges(request, draft)
+    month_cycle = request.choice("RedefineCycleType", {"MONTH_CYCLE": True})
+    if month_cycle:  # seed 003: daily instances become instances on the first day of each month
+        firsts = sorted({day for rng in ranges for day in _first_days(rng["start"], rng["end"])})
+        if not firsts and ranges:
+            request.error("RedefineCycleType", "MONTH_CYCLE: no first day of a month lies in the ranges")
+        elif firsts:
+            draft.set("dates", firsts, "RedefineCycleType")
+    elif ranges:
+        draft.set("ranges", ranges, "DataBackfillRangeList")
+    # without TimeZone, a date is the DAG's calendar day (WeData's default is its own scheduler's zone)
+    zone = request.text("TimeZone", max_length=64)
+    if zone is not None:
+        draft.set("timezone", iana_from_offset(zone), "TimeZone")
+    draft.set("title", request.text("DataBackfillPlanName", max_length=200), "DataBackfillPlanName")
     draft.set(
         "parent_check",
         request.choice("CheckParentType", {"NONE": "none", "ALL": "all", "MAKE_SCOPE": "scope"}),
@@ -82,11 +75,11 @@ def create_data_backfill_plan(data: Any, ids: IdMap) -> BackfillPlan:
             "SchedulerResourceGroupId" if scheduler else "IntegrationResourceGroupId",
         )
     conf: dict[str, Any] = {}
-    for i, pair in enumerate(request.objects("RedefineParamList")):
-        if not pair.get("Key"):
-            request.error(f"RedefineParamList.{i}.Key", "is required")
-            continue
-        conf[str(pair["Key"])] = pair.get("Value")
+    for i, data in enumerate(request.objects("RedefineParamList")):
+        pair = request.part(f"RedefineParamList.{i}", data, ("Key", "Value"))
+        key = pair.text("Key", required=True, max_length=250)
+        if key:
+            conf[key] = pair.raw("Value")
     if conf:
         draft.set("conf", conf, "RedefineParamList")
     draft.set(
@@ -96,5 +89,36 @@ def create_data_backfill_plan(data: Any, ids: IdMap) -> BackfillPlan:
         ),
         "DataTimeOrder",
     )
-    draft.set("lot", request.choice("RedefineCycleType", {"MONTH_CYCLE": "month"}), "RedefineCycleType")
     return draft.plan(())
+
+
+def _ranges(request: Request, draft: Draft) -> list[dict[str, Any]]:
+    ranges: list[dict[str, Any]] = []
+    for i, data in enumerate(request.objects("DataBackfillRangeList", required=True)):
+        entry = request.part(f"DataBackfillRangeList.{i}", data, RANGE_FIELDS)
+        start, end = entry.date("StartDate", required=True), entry.date("EndDate", required=True)
+        begin, finish = entry.text("ExecutionStartTime"), entry.text("ExecutionEndTime")
+        if start is None or end is None:
+            continue
+        one: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat()}
+        if begin and finish:
+            one["window"] = {"start": begin, "end": finish}
+            where = f"DataBackfillRangeList.{i}."
+            draft.name_window(
+                f"ranges.{len(ranges)}", f"{where}ExecutionStartTime", f"{where}ExecutionEndTime"
+            )
+        elif begin or finish:
+            entry.error("ExecutionEndTime" if begin else "ExecutionStartTime", "give both times, or neither")
+        ranges.append(one)
+    return ranges
+
+
+def _first_days(start: str, end: str) -> list[str]:
+    """The first days of the months between two dates, both included."""
+    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    day = first if first.day == 1 else (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    found = []
+    while day <= last:
+        found.append(day.isoformat())
+        day = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return found

@@ -27,11 +27,12 @@ from airflow_backfill_provider import settings
 from airflow_backfill_provider.exceptions import (
     BackfillError,
     FieldError,
+    MethodNotAllowed,
     PlanValidationError,
     UnknownObjectError,
 )
 from airflow_backfill_provider.plan.model import is_number
-from airflow_backfill_provider.plan.translate import IdMap, translate
+from airflow_backfill_provider.plan.translate import IdMap, as_new_backfill, translate
 from airflow_backfill_provider.plugin import compat_answers as answers
 from airflow_backfill_provider.plugin.bodies import MAX_FORM_FIELDS, check_json, json_body, read_body
 from airflow_backfill_provider.plugin.security import detail_rights, plan_for, require_some_dag
@@ -50,7 +51,7 @@ ALOUDATA_STATUS = {
     LotState.WAITING: "WAITING",
     LotState.RUNNING: "RUNNING",
     LotState.SUCCESS: "SUCCESS",
-    LotState.SKIPPED: "SUCCESS",
+    LotState.SKIPPED: "FAILED",  # not redone (a plan made with reprocess: none): never a SUCCESS
     LotState.FAILED: "FAILED",
     LotState.BLOCKED: "FAILED",
     LotState.CANCELLED: "FAILED",
@@ -93,13 +94,16 @@ async def _create(
 ) -> JSONResponse:
     """Translate the request (its action from the path, else ``X-TC-Action`` or ``Action``), then
     preview or create it as ``POST /plans`` does."""
+    action = action or request.headers.get("X-TC-Action") or request.query_params.get("Action")
+    if action in READS.get(system, {}):  # a call that reads, sent the RPC way
+        return await run_in_threadpool(READS[system][action], request, user, session, await _fields(request))
     await run_in_threadpool(require_some_dag, user, "POST", session)  # before anything is read
     fields = await _fields(request)
-    action = action or request.headers.get("X-TC-Action") or str(fields.get("Action") or "")
+    action = action or str(fields.get("Action") or "")
     preview = str(fields.pop("preview", "")).lower() == "true"
     try:
         # off the event loop: reading a changed id map and translating are plain CPU work
-        spec = await run_in_threadpool(lambda: translate(system, fields, id_map(), action))
+        spec = await run_in_threadpool(lambda: as_new_backfill(translate(system, fields, id_map(), action)))
     except BackfillError:
         raise
     except (ValueError, TypeError, KeyError, RecursionError, OverflowError) as exc:  # the input's, not ours
@@ -112,7 +116,51 @@ async def _create(
         found = await run_in_threadpool(submit, spec, user, session, preview=preview)
     if not isinstance(found, CreatedOut):
         return answers.ok(request, system, {"Preview": found.model_dump(mode="json")})
-    return answers.created(request, system, found.plan, new=found.created)
+    return answers.created(request, system, found.plan)
+
+
+def create_result(request: Request, user: Any, session: Any, fields: dict[str, Any]) -> JSONResponse:
+    """DataWorks ``GetCreateWorkflowInstancesResult``: how the create of ``OperationId`` went and the
+    instances it made (a plan is made in its create call: Success, with its lots' instance ids)."""
+    operation = str(fields.get("OperationId") or "").strip()
+    if not operation:
+        raise PlanValidationError(
+            [FieldError("OperationId", "is required: the OperationId a create answered")]
+        )
+    row = plan_for(user, operation, "GET", session)
+    found = queries.list_lots(row, session, limit=MAX_INSTANCE_IDS)
+    body = {
+        "Result": {
+            "Status": "Success",
+            "FailureMessage": "",
+            "WorkflowInstanceIds": [row.id * LOTS_PER_PLAN + lot.index for lot in found.lots],
+        }
+    }
+    return answers.ok(request, "dataworks", body)
+
+
+READS = {"dataworks": {"GetCreateWorkflowInstancesResult": create_result}}
+"""the calls that read, by system and action: answered for GET and POST alike"""
+MAX_INSTANCE_IDS = 10_000
+
+
+@router.api_route("/compat/dataworks/GetCreateWorkflowInstancesResult", methods=["GET", "POST"])
+async def get_create_result(request: Request, user: GetUserDep, session: SessionDep) -> Any:
+    """DataWorks ``GetCreateWorkflowInstancesResult`` (seed 004 names it for a create's result)."""
+    return await run_in_threadpool(create_result, request, user, session, await _fields(request))
+
+
+@router.get("/compat/{system}/")
+async def read_by_rpc(request: Request, user: GetUserDep, session: SessionDep, system: str) -> Any:
+    """A call that reads, its action in ``Action`` (a GET never creates: a create action is refused)."""
+    fields = dict(request.query_params)
+    action = str(fields.get("Action") or "")
+    if action not in READS.get(system, {}):
+        raise MethodNotAllowed(
+            f"'{action}' by GET: a GET reads only ({', '.join(READS.get(system, {})) or 'nothing here'}); "
+            "send a create with POST and an Authorization header"
+        )
+    return await run_in_threadpool(READS[system][action], request, user, session, fields)
 
 
 @router.post("/compat/{system}/{action}", include_in_schema=True)
@@ -129,9 +177,14 @@ async def create_by_rpc(request: Request, user: GetUserDep, session: SessionDep,
     return await _create(request, user, session, system)
 
 
-@router.post(f"{ALOUDATA}/accelerate/task/create", status_code=201)
+@router.post(f"{ALOUDATA}/accelerate/task/create")
 async def aloudata_create(request: Request, user: GetUserDep, session: SessionDep) -> Any:
     return await _create(request, user, session, "aloudata", "accelerate/task/create")
+
+
+def _mt_guid(lot: LotOut) -> dict[str, str]:
+    """What the lot writes, as Aloudata names a table (catalog, schema, table): Airflow, the DAG, the run."""
+    return {"catalog": "airflow", "schema": lot.dag_id, "table": lot.run_id or f"lot_{lot.index}"}
 
 
 def _local(stamp: dt.datetime | None, zone: ZoneInfo) -> str | None:
@@ -166,7 +219,7 @@ def aloudata_instances(
             {
                 "id": str(row.id * LOTS_PER_PLAN + lot.index),
                 "status": ALOUDATA_STATUS[LotState(lot.state)],
-                "mtGuid": lot.dag_id,
+                "mtGuid": ".".join(_mt_guid(lot).values()),
                 "startPartition": start,
                 "endPartition": end,
                 "startTime": _local(lot.start_date, zone),
@@ -219,7 +272,7 @@ def aloudata_detail(
         "startPartitionTime": f"{start}T00:00:00",
         "endPartitionTime": f"{end}T00:00:00",
         "retryCnt": max((max(ti.try_number - 1, 0) for ti in lot.task_instances), default=0),
-        "mtGuid": [{"dag_id": lot.dag_id, "run_id": lot.run_id}],
+        "mtGuid": [_mt_guid(lot)],
         "acceleratePlanUuid": [id_map().for_system("aloudata").dag_key(row.dag_id)],
         "statusTime": status_time,
         "taskType": "RESULT_PLAN",

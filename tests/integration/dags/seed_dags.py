@@ -53,4 +53,18 @@ dw_sales = _chain(
 dw_sales_report = _chain("dw_sales_report", [SALES], {"report": []})
 # WeData workflow task 20250827115253729; Aloudata acceleration plan 5468b0c0462e40e08e44108d8164c7c3
 wedata_orders = _chain("wedata_orders", "@daily", {"orders": ["summary"], "summary": []})
-aloudata_metrics = _chain("aloudata_metrics", "@daily", {"refresh": []})
+aloudata_metrics = _chain("aloudata_metrics", "@daily", {"refresh": [], "publish": []})
+# a WeData workflow scheduled in Tokyo: a date without TimeZone is Tokyo's calendar day
+with DAG(
+    "wedata_tokyo",
+    schedule="@daily",
+    start_date=pendulum.datetime(2020, 1, 1, tz="Asia/Tokyo"),
+    catchup=False,
+    is_paused_upon_creation=False,
+) as wedata_tokyo:
+
+    @task(task_id="orders")
+    def tokyo_orders(**context):
+        record(context, began=time.time())
+
+    tokyo_orders()

@@ -10,7 +10,7 @@ import pendulum
 from airflow.timetables.base import TimeRestriction
 from airflow.timetables.interval import CronDataIntervalTimetable
 from airflow.timetables.trigger import CronTriggerTimetable
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from airflow_backfill_provider import BackfillPlan
@@ -177,7 +177,12 @@ def test_fast_cron_path_equals_airflows_timetables(cron, tz, day, days, trigger,
         }
     )
     (segment,) = merge(requested_spans(plan, ZoneInfo(tz)))
-    expected = airflow_intervals(timetable, *segment)
+    try:
+        expected = airflow_intervals(timetable, *segment)
+    except ValueError as exc:  # Airflow 3.3.2's own timetable gives up (an hourly cron over Lord Howe's
+        # half-hour DST change: "did not advance ... after one retry"): no reference to compare with
+        assume("did not advance" not in str(exc))
+        raise
     try:
         got = [(lot.start, lot.end) for lot in make(plan, timetable, tz).lots]
     except Exception:

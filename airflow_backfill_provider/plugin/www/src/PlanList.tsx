@@ -102,9 +102,11 @@ export function PlanList({
                     go({ plan: String(p.id), view: null, lot: null });
                   }}
                 >
-                  {p.name}
+                  {p.title ?? p.name}
                 </a>{" "}
-                <span className="muted">#{p.id}</span>
+                <span className="muted">
+                  {p.title ? `${p.name} ` : ""}#{p.id}
+                </span>
               </td>
               <td>{p.dag_id}</td>
               <td>

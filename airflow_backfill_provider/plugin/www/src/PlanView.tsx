@@ -84,7 +84,11 @@ export function PlanView({
       <div className="spread">
         <div>
           <h1>
-            {p.name} <span className="muted">#{p.id}</span> <StateBadge state={p.state} />
+            {p.title ?? p.name}{" "}
+            <span className="muted">
+              {p.title ? `${p.name} ` : ""}#{p.id}
+            </span>{" "}
+            <StateBadge state={p.state} />
           </h1>
           <div className="muted">
             DAG <a href={links.dag(p.dag_id)}>{p.dag_id}</a> · created {dateTime(p.created_at)} by {p.created_by ?? "–"} · started{" "}

@@ -20,6 +20,7 @@ export const FINAL_PLAN_STATES: readonly string[] = ["success", "failed", "cance
 export interface Plan {
   id: number;
   name: string;
+  title?: string | null;
   dag_id: string;
   state: PlanState;
   counts: Record<string, number>;
