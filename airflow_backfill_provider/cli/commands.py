@@ -86,42 +86,52 @@ def _text(path: str) -> str:
 
 @_reports_errors
 def create(args: Any) -> None:
-    _create(BackfillPlan.from_yaml(_text(args.file)), args)  # YAML is a superset of JSON
+    _create([BackfillPlan.from_yaml(_text(args.file))], args)  # YAML is a superset of JSON
 
 
 @_reports_errors
 def import_request(args: Any) -> None:
     """A cloud scheduler's backfill request, translated (``plan.translate``), then as ``create``."""
     from airflow_backfill_provider import settings
-    from airflow_backfill_provider.plan.translate import IdMap, as_new_backfill, translate
+    from airflow_backfill_provider.plan.translate import IdMap, as_new_backfill, translate_all
     from airflow_backfill_provider.plan.translate.request import read_request_text
 
     ids = IdMap.from_file(args.id_map or settings.id_map_path())
-    spec = as_new_backfill(translate(args.system, read_request_text(_text(args.file)), ids))
+    specs = as_new_backfill(translate_all(args.system, read_request_text(_text(args.file)), ids))
     if args.output in ("table", "plain"):
-        _out(f"# the {args.system} request as a plan:\n{spec.to_yaml().rstrip()}")
-    _create(spec, args)
+        for spec in specs:
+            _out(f"# the {args.system} request as a plan:\n{spec.to_yaml().rstrip()}")
+    _create(specs, args)
 
 
-def _create(spec: BackfillPlan, args: Any) -> None:
+def _create(specs: list[BackfillPlan], args: Any) -> None:
+    """Preview or create the plans (one, or one per DAG of a cloud request), all in one transaction."""
     with _session() as session:
         if args.preview:
-            found = planning.preview(spec, session)
-            _print([lot.model_dump(mode="json") for lot in found.lots], args.output, LOT_COLUMNS)
+            found = [planning.preview(spec, session) for spec in specs]
+            _print(
+                [lot.model_dump(mode="json") for one in found for lot in one.lots], args.output, LOT_COLUMNS
+            )
             if args.output in ("table", "plain"):
-                _out(
-                    f"{found.total} lots of {', '.join(d.dag_id for d in found.dags)} ({found.timezone}), "
-                    f"plan name {found.name}"
-                )
-                for warning in found.warnings:
-                    _out(f"warning: {warning}")
+                for one in found:
+                    _out(
+                        f"{one.total} lots of {', '.join(d.dag_id for d in one.dags)} ({one.timezone}), "
+                        f"plan name {one.name}"
+                    )
+                    for warning in one.warnings:
+                        _out(f"warning: {warning}")
             return
-        created = committed(session, lambda: creating.create(spec, session, user=f"cli:{getpass.getuser()}"))
-    if args.output in ("table", "plain"):
-        _out(("created" if created.created else "exists, same content:") + f" plan {created.plan.name}")
-    _print_plan(created.plan, args.output)
+        user = _cli_user()
+        created = committed(session, lambda: [creating.create(spec, session, user=user) for spec in specs])
+    for made in created:
+        if args.output in ("table", "plain"):
+            _out(("created" if made.created else "exists, same content:") + f" plan {made.plan.name}")
+            _print_plan(made.plan, args.output)
+    if args.output not in ("table", "plain"):
+        _print([made.plan.model_dump(mode="json") for made in created], args.output, PLAN_COLUMNS)
     if args.wait:
-        _wait(created.plan.name)
+        for made in created:
+            _wait(made.plan.name)
 
 
 def _bar(plan: PlanOut, width: int = 40) -> str:
@@ -198,9 +208,14 @@ def lots(args: Any) -> None:
     _print([lot.model_dump(mode="json") for lot in found.lots], args.output, LOT_COLUMNS)
 
 
+def _cli_user() -> str:
+    """Who acts from the CLI, as Airflow's audit log shows it."""
+    return f"cli:{getpass.getuser()}"
+
+
 def _steer(action: Callable[..., PlanOut], args: Any, **kw: Any) -> None:
     with _session() as session:
-        plan = committed(session, lambda: action(args.plan, session, **kw))
+        plan = committed(session, lambda: action(args.plan, session, user=_cli_user(), **kw))
     _print_plan(plan, args.output)
 
 

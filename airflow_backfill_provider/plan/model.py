@@ -514,7 +514,7 @@ def _reserved_name_errors(raw: dict[str, Any]) -> list[FieldError]:
         errors.append(
             FieldError("name", f"{name!r} looks like a plan id: plans are found by id or name, add a letter")
         )
-    if isinstance(name, str) and ".." in name:
+    if isinstance(name, str) and ".." in name and re.match(_NAME, name):  # else the pattern says why
         errors.append(FieldError("name", "'..' cannot be in a name: Airflow refuses it in run ids"))
     conf = raw.get("conf")
     if isinstance(conf, dict) and PLAN_CONF_KEY in conf:

@@ -71,9 +71,10 @@ PLAN_HEADER = "X-Backfill-Plan"
 """every create answer names the plan it made here too, whatever the system's own body holds"""
 
 
-def created(request: Request, system: str, plan: PlanOut) -> JSONResponse:
-    """The answer to a create, as each seed shows it: the plan's id where the system puts the id of
-    what it made (DMS answers only RequestId and Success: the plan is in the header)."""
+def created(request: Request, system: str, plans: list[PlanOut]) -> JSONResponse:
+    """The answer to a create, as each seed shows it: the (first) plan's id where the system puts the
+    id of what it made (DMS answers only RequestId and Success: the plans are in the header)."""
+    plan = plans[0]
     results: dict[str, dict[str, Any]] = {
         "dms": {},
         "dataworks": {"OperationId": str(plan.id)},
@@ -81,10 +82,11 @@ def created(request: Request, system: str, plan: PlanOut) -> JSONResponse:
         "wedata": {"Data": {"DataBackfillPlanId": str(plan.id)}},
         "aloudata": {"data": str(plan.id)},
     }
-    if plan.warnings:  # what runs differently from the request's letter (e.g. whole days of a daily DAG)
-        results[system]["warnings" if system == "aloudata" else "Warnings"] = list(plan.warnings)
+    warnings = [w for p in plans for w in p.warnings]
+    if warnings:  # what runs differently from the request's letter (e.g. whole days of a daily DAG)
+        results[system]["warnings" if system == "aloudata" else "Warnings"] = warnings
     response = ok(request, system, results[system])
-    response.headers[PLAN_HEADER] = plan.name
+    response.headers[PLAN_HEADER] = ", ".join(p.name for p in plans)
     return response
 
 

@@ -79,6 +79,10 @@ def may_read(user: Any, dag_ids: Sequence[str], entity: str, session: Session) -
     return _may(user, dag_ids, "GET", session, entity)
 
 
+def may_read_plan(user: Any, row: PlanRow, session: Session) -> bool:
+    return _may(user, queries.plan_dag_ids(row, session), "GET", session)
+
+
 def detail_rights(user: Any, row: PlanRow, session: Session) -> dict[str, bool]:
     """What of a lot's detail the user may see: its task instances and their logs."""
     dag_ids = queries.plan_dag_ids(row, session)

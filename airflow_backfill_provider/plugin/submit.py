@@ -36,17 +36,29 @@ def submit(
     spec: BackfillPlan, user: Any, session: Any, *, preview: bool = False, limit: int | None = None
 ) -> CreatedOut | PreviewOut:
     """Preview or create ``spec`` as ``user``, who must be allowed to create runs of every DAG it touches."""
-    require_dags(user, [spec.dag_id], "POST", session)
+    return submit_all([spec], user, session, preview=preview, limit=limit)[0]
+
+
+def submit_all(
+    specs: list[BackfillPlan], user: Any, session: Any, *, preview: bool = False, limit: int | None = None
+) -> list[CreatedOut] | list[PreviewOut]:
+    """Preview or create the plans of one backfill (one per DAG of a request) as ``user``: all of them
+    in one transaction, or none."""
+    require_dags(user, [spec.dag_id for spec in specs], "POST", session)
     if preview:
-        found = planning.preview(spec, session, limit=limit)
-        require_dags(user, [d.dag_id for d in found.dags], "POST", session)
+        found = [planning.preview(spec, session, limit=limit) for spec in specs]
+        require_dags(user, [d.dag_id for one in found for d in one.dags], "POST", session)
         return found
-    return committed(
-        session,
-        lambda: creating.create(
-            spec,
-            session,
-            user=user.get_name(),
-            authorize=lambda dag_ids: require_dags(user, dag_ids, "POST", session),
-        ),
-    )
+
+    def create() -> list[CreatedOut]:
+        return [
+            creating.create(
+                spec,
+                session,
+                user=user.get_name(),
+                authorize=lambda dag_ids: require_dags(user, dag_ids, "POST", session),
+            )
+            for spec in specs
+        ]
+
+    return committed(session, create)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, text, update
+from sqlalchemy import and_, exists, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -26,9 +26,9 @@ from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.plan.tasks import TaskPlan, select_tasks
 from airflow_backfill_provider.service import materialise
 from airflow_backfill_provider.service.dags import serialized_dag
+from airflow_backfill_provider.service.ending import finish, stop_lots, update_backfills
 from airflow_backfill_provider.service.gates import Verdict, gate, hold_reason
 from airflow_backfill_provider.service.lots import now, set_state
-from airflow_backfill_provider.service.notify import start_notify_run
 from airflow_backfill_provider.service.tables import UTC, LotRow, PlanDagRow, PlanRow, in_flight_sql
 from airflow_backfill_provider.states import (
     ACTIVE_LOTS,
@@ -108,8 +108,6 @@ def _step(
 
 def _fail(plan: PlanRow, reason: str, session: Session) -> None:
     """A plan whose own step raised ends failed: its lots not done are blocked with the reason."""
-    from airflow_backfill_provider.service.steering import stop_lots
-
     try:
         with session.begin_nested():
             stop_lots(plan, session, LotState.BLOCKED, reason)
@@ -245,8 +243,6 @@ def _held(plan: PlanRow, spec: BackfillPlan, plan_dags: dict[str, PlanDagRow], s
         select(exists().where(LotRow.plan_id == plan.id, LotRow.state == LotState.RUNNING.value))
     )
     if final and not running:
-        from airflow_backfill_provider.service.steering import stop_lots
-
         stop_lots(plan, session, LotState.BLOCKED, reason)
         return True
     for lot in _next_lots(plan, spec.parallelism * len(plan_dags), session):
@@ -411,29 +407,3 @@ def _settle(plan: PlanRow, in_flight: dict[str, int], session: Session) -> None:
         )
     )
     finish(plan, PlanState.FAILED if bad else PlanState.SUCCESS, session)
-
-
-def finish(plan: PlanRow, state: PlanState, session: Session) -> None:
-    """The plan has ended: its Backfill rows are completed and its notifiers called."""
-    from airflow_backfill_provider.service.queries import counts
-
-    plan.state = state.value
-    plan.ended_at = now()
-    update_backfills(plan, session, completed_at=plan.ended_at)
-    session.flush()
-    start_notify_run(plan.name, plan.spec, state.value, counts([plan.id], session)[plan.id], session)
-
-
-def update_backfills(plan: PlanRow, session: Session, **values: Any) -> None:
-    """Set ``values`` on the Airflow Backfill rows of the plan's DAGs (pause, completion); rows that
-    already have them are not written (the driver's pass sets a held plan's pause every time)."""
-    from airflow.models.backfill import Backfill
-
-    ids = select(PlanDagRow.backfill_id).where(PlanDagRow.plan_id == plan.id).scalar_subquery()
-    changed = or_(*(getattr(Backfill, key).is_distinct_from(value) for key, value in values.items()))
-    session.execute(
-        update(Backfill)
-        .where(Backfill.id.in_(ids), changed)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )

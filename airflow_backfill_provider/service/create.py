@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from airflow_backfill_provider.exceptions import ConflictError, FieldError
 from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.plan.planner import PlannedBackfill
-from airflow_backfill_provider.service import advance, driver
+from airflow_backfill_provider.service import advance, audit, driver
 from airflow_backfill_provider.service.dags import dag_graph
 from airflow_backfill_provider.service.datamodels import CreatedOut, PlanOut
 from airflow_backfill_provider.service.gates import OUTSIDE
@@ -61,6 +61,7 @@ def create(
         if existing is None:
             raise
         return CreatedOut(plan=_same_or_conflict(existing, spec, session), created=False)
+    audit.record("create", row, list(planned.dags), user, session, total_lots=row.total_lots)
     if not spec.paused:
         advance.advance([row], session)
         driver.ensure_driver(session)

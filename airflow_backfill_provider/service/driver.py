@@ -22,13 +22,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from airflow_backfill_provider import settings
 from airflow_backfill_provider.exceptions import BackfillError
 from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID
+from airflow_backfill_provider.service.advance import advance
 from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.datamodels import DriverPassOut
-from airflow_backfill_provider.service.locking import start_writing
+from airflow_backfill_provider.service.locking import lock_rows, start_writing
 from airflow_backfill_provider.service.lots import now
-from airflow_backfill_provider.service.tables import DriverRow
+from airflow_backfill_provider.service.tables import DriverRow, PlanRow
+from airflow_backfill_provider.states import DRIVEN_PLANS
 
 log = logging.getLogger(__name__)
 DRIVER_ID = 1
@@ -121,8 +124,6 @@ def _start(controller: Any, token: str, session: Session) -> str:
     from airflow.utils.state import DagRunState, TaskInstanceState
     from airflow.utils.types import DagRunTriggeredByType, DagRunType
 
-    from airflow_backfill_provider import settings
-
     started = now()
     run_id = f"driver__{started:%Y%m%dT%H%M%S%f}"
     run = controller.create_dagrun(
@@ -165,10 +166,6 @@ def drive(token: str | None, session: Session) -> DriverPassOut:
 
     Plans being steered right now (their row locked) are left for the next pass.
     """
-    from airflow_backfill_provider.service.advance import advance
-    from airflow_backfill_provider.service.locking import lock_rows
-    from airflow_backfill_provider.service.tables import PlanRow
-    from airflow_backfill_provider.states import DRIVEN_PLANS
 
     started = time.perf_counter()
     row = check_token(token, session)
@@ -191,8 +188,6 @@ def keep_driving(session: Session) -> None:
 
     Reads call this: one small query when all is well, so plans never wait for the next write.
     """
-    from airflow_backfill_provider.service.tables import PlanRow
-    from airflow_backfill_provider.states import DRIVEN_PLANS
 
     row = session.get(DriverRow, DRIVER_ID)
     if row is not None and row.run_id and _alive(row.run_id, session):

@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.plan.model import BackfillPlan
+from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow
 from airflow_backfill_provider.states import SUCCEEDED_LOTS, UNSUCCESSFUL_LOTS, LotState
 
@@ -121,8 +122,6 @@ def _missing_outside_parents(
     """``parent_check: all``: dry-run upstream tasks and upstream DAGs must have succeeded for the interval."""
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance as TI
-
-    from airflow_backfill_provider.service.dags import serialized_dag
 
     covering = _covering(lot)
     for parent in plan_dag.parents:

@@ -30,6 +30,7 @@ from airflow_backfill_provider.reserved import (
     PLAN_CONF_KEY,
     RUN_ID_PREFIX,
 )
+from airflow_backfill_provider.service.dags import dag_version_row
 from airflow_backfill_provider.service.lots import now
 from airflow_backfill_provider.service.tables import UTC, LotRow, PlanDagRow, PlanRow
 
@@ -309,8 +310,6 @@ def pin_version(run: Any, version: int, session: Session) -> None:
     latest; the run's task instances were made from the older DAG already (the DAG given to it)."""
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance as TI
-
-    from airflow_backfill_provider.service.dags import dag_version_row
 
     row = dag_version_row(run.dag_id, version, session)
     if row is None:  # checked at create; removed since by `airflow db clean`

@@ -16,6 +16,7 @@ from airflow_backfill_provider.exceptions import FieldError
 from airflow_backfill_provider.notifiers import kwargs_errors, render_kwargs
 from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID
+from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.lots import now
 
 
@@ -46,8 +47,6 @@ def start_notify_run(
     """One run of the controller DAG whose ``notify`` task calls the plan's notifiers (if ``on`` says so)."""
     from airflow.utils.state import DagRunState, TaskInstanceState
     from airflow.utils.types import DagRunTriggeredByType, DagRunType
-
-    from airflow_backfill_provider.service.dags import serialized_dag
 
     notify = spec.get("notify") or {}
     outcome = {"success": "success", "failed": "failure"}.get(state)

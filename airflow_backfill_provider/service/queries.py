@@ -43,6 +43,18 @@ def find_plan(ref: str | int, session: Session) -> PlanRow | None:
     return session.scalar(select(PlanRow).where(PlanRow.name == text))
 
 
+def group_of(row: PlanRow, session: Session) -> list[PlanRow]:
+    """The other plans of the backfill ``row`` begins: a cloud request over several DAGs made one plan
+    per DAG, named ``<name>.2``, ``<name>.3``... (``plan.translate.group_names``)."""
+    found = session.scalars(
+        select(PlanRow).where(PlanRow.name.startswith(f"{row.name}.", autoescape=True)).limit(1000)
+    )
+    return sorted(
+        (p for p in found if p.name[len(row.name) + 1 :].isdigit()),
+        key=lambda p: int(p.name[len(row.name) + 1 :]),
+    )
+
+
 def get_plan(ref: str | int, session: Session) -> PlanRow:
     row = find_plan(ref, session)
     if row is None:

@@ -10,26 +10,24 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.exceptions import ConflictError, FieldError
-from airflow_backfill_provider.service import advance, driver
+from airflow_backfill_provider.service import advance, audit, driver, materialise
+from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.datamodels import PlanOut
+from airflow_backfill_provider.service.ending import bulk_move, finish, stop_lots, update_backfills
 from airflow_backfill_provider.service.locking import lock_plan
-from airflow_backfill_provider.service.lots import now, set_state
-from airflow_backfill_provider.service.queries import get_plan, plan_out
+from airflow_backfill_provider.service.lots import set_state
+from airflow_backfill_provider.service.queries import get_plan, plan_dag_ids, plan_out
 from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow
 from airflow_backfill_provider.states import (
-    ACTIVE_LOTS,
     FINAL_PLANS,
     RETRYABLE_LOTS,
     LotState,
     PlanState,
 )
-
-CHUNK = 10_000
-"""lot indexes per bulk statement"""
 
 
 def _locked(ref: str | int, session: Session) -> PlanRow:
@@ -47,75 +45,42 @@ def _require(row: PlanRow, allowed: Collection[PlanState], action: str) -> None:
         )
 
 
-def pause(ref: str | int, session: Session) -> PlanOut:
+def pause(ref: str | int, session: Session, *, user: str | None = None) -> PlanOut:
     row = _locked(ref, session)
     _require(row, {PlanState.QUEUED, PlanState.RUNNING}, "pause")
     row.state = PlanState.PAUSED.value
-    advance.update_backfills(row, session, is_paused=True)
+    update_backfills(row, session, is_paused=True)
     session.flush()
+    audit.record("pause", row, plan_dag_ids(row, session), user, session)
     return plan_out(row, session)
 
 
-def resume(ref: str | int, session: Session) -> PlanOut:
+def resume(ref: str | int, session: Session, *, user: str | None = None) -> PlanOut:
     row = _locked(ref, session)
     _require(row, {PlanState.PAUSED}, "resume")
     row.state = (PlanState.RUNNING if row.started_at else PlanState.QUEUED).value
-    advance.update_backfills(row, session, is_paused=False)
+    update_backfills(row, session, is_paused=False)
     advance.advance([row], session)
     driver.ensure_driver(session)
     session.flush()
+    audit.record("resume", row, plan_dag_ids(row, session), user, session)
     return plan_out(row, session)
 
 
-def cancel(ref: str | int, session: Session) -> PlanOut:
+def cancel(ref: str | int, session: Session, *, user: str | None = None) -> PlanOut:
     """Start no new lot, fail the runs of the lots in flight, cancel every lot not done."""
     row = _locked(ref, session)
     _require(row, {PlanState.QUEUED, PlanState.RUNNING, PlanState.PAUSED}, "cancel")
     stop_lots(row, session, LotState.CANCELLED, "the plan was cancelled")
-    advance.finish(row, PlanState.CANCELLED, session)
+    finish(row, PlanState.CANCELLED, session)
     session.flush()
+    audit.record("cancel", row, plan_dag_ids(row, session), user, session)
     return plan_out(row, session)
 
 
-def stop_lots(row: PlanRow, session: Session, state: LotState, reason: str) -> None:
-    """Every lot not done ends in ``state``: the runs of lots in flight fail (their running tasks stop),
-    the lots that never started move in bulk; the plan's Backfill rows are paused. Cancel does this,
-    and so does a plan stopped by ``max_failures`` (with ``blocked``)."""
-    from airflow.api.common.mark_tasks import set_dag_run_state_to_failed
-
-    from airflow_backfill_provider.service.dags import serialized_dag
-
-    advance.update_backfills(row, session, is_paused=True)
-    active = [s.value for s in ACTIVE_LOTS]
-    touched = session.scalars(
-        select(LotRow).where(
-            LotRow.plan_id == row.id,
-            LotRow.state.in_(active),
-            (LotRow.run_id.is_not(None)) | (LotRow.updated_at.is_not(None)),
-        )
-    )
-    dags: dict[str, Any] = {}
-    for lot in touched:
-        if lot.run_id:
-            if lot.dag_id not in dags:
-                dags[lot.dag_id] = serialized_dag(lot.dag_id, session)
-            dag = dags[lot.dag_id]
-            if dag is not None:
-                session.flush()
-                set_dag_run_state_to_failed(dag=dag, run_id=lot.run_id, commit=True, session=session)
-        set_state(lot, state, reason)
-    session.flush()
-    _bulk(
-        row,
-        session,
-        and_(LotRow.state.in_(active), LotRow.run_id.is_(None), LotRow.updated_at.is_(None)),
-        state,
-        reason,
-    )
-    row.cursor = row.total_lots
-
-
-def retry(ref: str | int, session: Session, *, indexes: Sequence[int] | None = None) -> PlanOut:
+def retry(
+    ref: str | int, session: Session, *, indexes: Sequence[int] | None = None, user: str | None = None
+) -> PlanOut:
     """Run failed lots again in their runs, and put blocked and cancelled lots back in line."""
     row = _locked(ref, session)
     _require(row, {PlanState.RUNNING, PlanState.PAUSED, *FINAL_PLANS}, "retry")
@@ -132,7 +97,7 @@ def retry(ref: str | int, session: Session, *, indexes: Sequence[int] | None = N
     if row.state in FINAL_PLANS:
         row.state = PlanState.RUNNING.value
         row.ended_at = None
-    advance.update_backfills(row, session, is_paused=row.state == PlanState.PAUSED, completed_at=None)
+    update_backfills(row, session, is_paused=row.state == PlanState.PAUSED, completed_at=None)
     # lots that ran (or were looked at one by one) go back one by one; a failed run is run again
     for lot in list(
         session.scalars(
@@ -144,7 +109,7 @@ def retry(ref: str | int, session: Session, *, indexes: Sequence[int] | None = N
             lot.logical_date = None
         set_state(lot, LotState.PENDING, None)
     session.flush()
-    _bulk(
+    bulk_move(
         row,
         session,
         and_(chosen, LotRow.run_id.is_(None), LotRow.updated_at.is_(None)),
@@ -155,6 +120,7 @@ def retry(ref: str | int, session: Session, *, indexes: Sequence[int] | None = N
     advance.advance([row], session)
     driver.ensure_driver(session)
     session.flush()
+    audit.record("retry", row, plan_dag_ids(row, session), user, session, indexes=list(indexes or []))
     return plan_out(row, session)
 
 
@@ -191,9 +157,6 @@ def _rerun(row: PlanRow, lot: LotRow, session: Session) -> bool:
     """Clear a lot's ended run (failed, or failed by a cancel) into the plan again; False when it is gone."""
     from airflow.models.dagrun import DagRun
 
-    from airflow_backfill_provider.service import materialise
-    from airflow_backfill_provider.service.dags import serialized_dag
-
     run = session.scalar(select(DagRun).where(DagRun.dag_id == lot.dag_id, DagRun.run_id == lot.run_id))
     dag = serialized_dag(lot.dag_id, session)
     plan_dag = session.get(PlanDagRow, (row.id, lot.dag_id))
@@ -211,15 +174,3 @@ def _rerun(row: PlanRow, lot: LotRow, session: Session) -> bool:
         session=session,
     )
     return True
-
-
-def _bulk(row: PlanRow, session: Session, where: object, state: LotState, reason: str | None) -> None:
-    """Move the lots matching ``where`` to ``state``, ``CHUNK`` indexes per statement."""
-    stamp = now()
-    for first in range(0, row.total_lots, CHUNK):
-        session.execute(
-            update(LotRow)
-            .where(LotRow.plan_id == row.id, LotRow.idx >= first, LotRow.idx < first + CHUNK, where)  # type: ignore[arg-type]
-            .values(state=state.value, reason=reason, updated_at=None if state == LotState.PENDING else stamp)
-            .execution_options(synchronize_session=False)
-        )

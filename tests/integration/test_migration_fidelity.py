@@ -172,3 +172,64 @@ def test_nothing_is_dropped_and_errors_name_the_requests_own_field(airflow: Airf
         "DefaultRunProperties.Analysis.Extra",
     ):
         assert f"{field}:" in message, message
+
+
+def test_a_request_over_several_dags_is_one_backfill_polled_by_one_id(airflow: Airflow, tmp_path: Path):
+    # WeData TaskIds of two workflows: one plan per DAG, created together, one id answered
+    request = {
+        "ProjectId": "1",
+        "TaskIds": ["20250827115253729", "aloudata_metrics.refresh"],
+        "DataBackfillRangeList": [{"StartDate": "2025-11-03", "EndDate": "2025-11-03"}],
+    }
+    response = airflow.client().post(
+        f"{airflow.url}{COMPAT}/wedata/", headers={"X-TC-Action": "CreateDataBackfillPlan"}, json=request
+    )
+    assert "Error" not in response.json()["Response"], response.text
+    names = response.headers["X-Backfill-Plan"].split(", ")
+    first = get(airflow, f"/plans/{response.json()['Response']['Data']['DataBackfillPlanId']}")
+    assert names == [first["name"], f"{first['name']}.2"]
+    assert [get(airflow, f"/plans/{n}")["dag_id"] for n in names] == ["wedata_orders", "aloudata_metrics"]
+    for name in names:
+        assert wait_for(airflow, name)["state"] == "success"
+    assert _days(airflow, names[:1], "orders") == ["2025-11-03"]
+    assert _days(airflow, names[1:], "refresh") == ["2025-11-03"]
+    # the same through import: both plans, printed and created
+    path = tmp_path / "several.json"
+    path.write_text(
+        json.dumps(
+            {**request, "DataBackfillRangeList": [{"StartDate": "2025-11-04", "EndDate": "2025-11-04"}]}
+        )
+    )
+    done = airflow.airflow(
+        "backfill-plans", "import", "--from", "wedata", str(path), "--output", "json", check=False
+    )
+    assert done.returncode == 0, done.stderr
+    imported = [p["name"] for p in json.loads(done.stdout)]
+    assert len(imported) == 2 and imported[1] == f"{imported[0]}.2"
+    for name in imported:
+        assert wait_for(airflow, name)["state"] == "success"
+    # DataWorks: roots in two DAGs under WorkflowId 1, polled by its OperationId
+    from tests.integration.test_compat import DATAWORKS_EXAMPLE
+
+    dataworks = {
+        **DATAWORKS_EXAMPLE,
+        "Periods": {"BizDates": [{"StartBizDate": "2025-11-05", "EndBizDate": "2025-11-06"}]},
+        "DefaultRunProperties": {
+            "RootTaskIds": [1234, "wedata_orders.orders"],
+            "Mode": "ManualSelection",
+            "Parallelism": 2,
+        },
+    }
+    dataworks.pop("TaskParameters")
+    created = airflow.client().post(
+        f"{airflow.url}{COMPAT}/dataworks/CreateWorkflowInstances", json=dataworks
+    )
+    assert created.status_code == 200, created.text
+    operation = created.json()["OperationId"]
+    result = airflow.client().get(
+        f"{airflow.url}{COMPAT}/dataworks/?Action=GetCreateWorkflowInstancesResult&OperationId={operation}"
+    )
+    assert result.status_code == 200, result.text
+    assert len(result.json()["Result"]["WorkflowInstanceIds"]) == 4  # two days of each DAG
+    for name in created.headers["X-Backfill-Plan"].split(", "):
+        assert wait_for(airflow, name)["state"] == "success"

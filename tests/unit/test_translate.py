@@ -81,7 +81,7 @@ def test_dataworks_dev_environment_and_other_dag_refused():
         },
     )
     assert "only Prod" in errors["ProjectEnv"]
-    assert "one plan backfills one DAG" in errors["IncludeNodeIds.0"]
+    assert "backfills one DAG" in errors["IncludeNodeIds.0"]
 
 
 def test_dataworks_create_workflow_instances_example():
@@ -275,3 +275,47 @@ def test_manual_selection_projects_bound_the_selection_and_add_no_dag():
     request = {**DATAWORKS_EXAMPLE}
     request["DefaultRunProperties"] = {**request["DefaultRunProperties"], "ExcludeProjectIds": [100]}
     assert "ExcludeProjectIds" in "".join(refused("dataworks", request))
+
+
+def test_a_wedata_request_over_several_workflows_is_one_plan_per_dag():
+    from airflow_backfill_provider.plan.translate import as_new_backfill, group_names, translate_all
+
+    plans = translate_all(
+        "wedata",
+        {
+            **WEDATA,
+            "TaskIds": ["20250827115253729", "dw_xm.load", "dw_xm.report"],
+            "DataBackfillPlanName": "多",
+        },
+        IDS,
+    )
+    assert [(p.dag_id, p.tasks.include) for p in plans] == [
+        ("wedata_orders", None),
+        ("dw_xm", ["load", "report"]),
+    ]
+    assert {p.title for p in plans} == {"多"} and all(p.ranges == plans[0].ranges for p in plans)
+    named = as_new_backfill(plans)
+    assert [p.name for p in named] == group_names(named[0].name, 2) and named[1].name.endswith(".2")
+
+
+def test_dataworks_tasks_of_several_dags_under_workflow_1_are_one_plan_per_dag():
+    from airflow_backfill_provider.plan.translate import translate_all
+    from tests.integration.test_compat import DATAWORKS_EXAMPLE
+
+    request = {**DATAWORKS_EXAMPLE}
+    request["DefaultRunProperties"] = {
+        **request["DefaultRunProperties"],
+        "RootTaskIds": [1234, "dw_xm.root"],
+        "IncludeTaskIds": [1234, "dw_xm.load"],
+        "ExcludeTaskIds": [4321, "dms_flow.load"],
+        "IncludeProjectIds": [],
+        "ExcludeProjectIds": [],
+    }
+    plans = translate_all("dataworks", request, IDS)
+    assert [p.dag_id for p in plans] == ["dw_sales", "dw_xm"]  # dms_flow: only excluded, nothing runs
+    assert (plans[1].tasks.roots, plans[1].tasks.include, plans[1].tasks.exclude) == (["root"], ["load"], [])
+    assert plans[0].tasks.exclude == ["check"]
+    assert set(plans[0].task_params) == {"extract", "load"} and plans[1].task_params == {}
+    # with a WorkflowId of its own, the request is that one DAG's
+    errors = refused("dataworks", {**request, "WorkflowId": "dw_sales"})
+    assert any("backfills one DAG" in m for m in errors.values())

@@ -16,7 +16,8 @@ from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.plan.translate import aloudata, dataworks, dms, wedata
 from airflow_backfill_provider.plan.translate.idmap import IdMap
 
-Translator = Callable[[Any, IdMap], BackfillPlan]
+Translator = Callable[[Any, IdMap], list[BackfillPlan]]
+"""a request and the id map in, a plan per DAG the request names out"""
 
 ACTIONS: dict[str, dict[str, Translator]] = {
     "dms": {"BackFill": dms.back_fill},
@@ -49,19 +50,51 @@ def translator(system: str, action: str | None = None) -> Translator:
     return actions[action]
 
 
-def translate(
+def translate_all(
     system: str, request: Any, id_map: IdMap | None = None, action: str | None = None
-) -> BackfillPlan:
+) -> list[BackfillPlan]:
+    """The request as plans: one per DAG it names (most requests name one)."""
     return translator(system, action)(request, (id_map or IdMap()).for_system(system))
 
 
-def as_new_backfill(plan: BackfillPlan) -> BackfillPlan:
+def translate(
+    system: str, request: Any, id_map: IdMap | None = None, action: str | None = None
+) -> BackfillPlan:
+    """The plan of a request that names one DAG."""
+    plans = translate_all(system, request, id_map, action)
+    if len(plans) > 1:
+        raise PlanValidationError(
+            [FieldError("", f"the request names {len(plans)} DAGs: read it with translate_all")]
+        )
+    return plans[0]
+
+
+def as_new_backfill(plans: list[BackfillPlan]) -> list[BackfillPlan]:
     """Every call of a cloud scheduler's backfill is a new backfill (DMS, DataWorks, WeData and
-    Aloudata each answer a new id): the same request sent twice rebuilds twice. So a translated plan
-    gets a name of its own, where ``POST /plans`` names a plan by its content (an operator's retry
-    returns the same plan)."""
-    generated = plan.default_name()
-    return plan.model_copy(update={"name": f"{generated[: generated.rfind('__')]}__{secrets.token_hex(6)}"})
+    Aloudata each answer a new id): the same request sent twice rebuilds twice. So translated plans
+    get names of their own, where ``POST /plans`` names a plan by its content (an operator's retry
+    returns the same plan). A request over several DAGs is one backfill: its first plan's name, and
+    that name with ``.2``, ``.3``... for the others (``group_names``)."""
+    generated = plans[0].default_name()
+    first = f"{generated[: generated.rfind('__')]}__{secrets.token_hex(6)}"
+    return [
+        p.model_copy(update={"name": name})
+        for p, name in zip(plans, group_names(first, len(plans)), strict=True)
+    ]
 
 
-__all__ = ["ACTIONS", "SYSTEMS", "IdMap", "as_new_backfill", "translate", "translator"]
+def group_names(first: str, count: int) -> list[str]:
+    """The names of the plans of one backfill over ``count`` DAGs."""
+    return [first, *(f"{first}.{n}" for n in range(2, count + 1))]
+
+
+__all__ = [
+    "ACTIONS",
+    "SYSTEMS",
+    "IdMap",
+    "as_new_backfill",
+    "group_names",
+    "translate",
+    "translate_all",
+    "translator",
+]

@@ -10,7 +10,7 @@ from airflow_backfill_provider.plan.translate.idmap import IdMap
 from airflow_backfill_provider.plan.translate.request import Request
 
 
-def task_create(data: Any, ids: IdMap) -> BackfillPlan:
+def task_create(data: Any, ids: IdMap) -> list[BackfillPlan]:
     request = Request(data, "aloudata")
     draft = Draft(request, ids)
     plan_id, plan_name = request.text("planId", max_length=250), request.text("planName", max_length=250)
@@ -30,4 +30,4 @@ def task_create(data: Any, ids: IdMap) -> BackfillPlan:
         draft.set("ranges", [{"start": start.isoformat(), "end": end.isoformat()}], "startTime")
     days = request.integer("dateIntervalOfLot", 1, 3660)
     draft.set("lot", f"{days or 1}d", "dateIntervalOfLot")
-    return draft.plan(())
+    return draft.plans(())

@@ -11,7 +11,7 @@ from typing import Any
 
 from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.plan.translate.dms import ALIBABA_COMMON
-from airflow_backfill_provider.plan.translate.draft import Draft
+from airflow_backfill_provider.plan.translate.draft import Draft, TaskRefs
 from airflow_backfill_provider.plan.translate.idmap import IdMap
 from airflow_backfill_provider.plan.translate.request import Request
 
@@ -23,7 +23,7 @@ FIRST_WORKFLOW = "1"
 
 
 def _select(
-    draft: Draft, roots: list[str], include: list[str], exclude: list[str], fields: tuple[str, str, str]
+    draft: Draft, roots: TaskRefs, include: TaskRefs, exclude: TaskRefs, fields: tuple[str, str, str]
 ) -> None:
     """The roots and the included tasks run, excluded ones are dry-run; ``fields`` name where the
     request gave roots, include and exclude."""
@@ -42,7 +42,7 @@ def _environment(request: Request, name: str) -> None:
         request.error(name, f"{env!r}: only Prod is read: this Airflow {PROD}")
 
 
-def run_cycle_dag_nodes(data: Any, ids: IdMap) -> BackfillPlan:
+def run_cycle_dag_nodes(data: Any, ids: IdMap) -> list[BackfillPlan]:
     request = Request(data, "dataworks-legacy", ignored=tuple(c for c in ALIBABA_COMMON if c != "RegionId"))
     draft = Draft(request, ids)
     request.choice("Action", {"RunCycleDagNodes": None})
@@ -50,10 +50,10 @@ def run_cycle_dag_nodes(data: Any, ids: IdMap) -> BackfillPlan:
     _environment(request, "ProjectEnv")
     draft.set("title", request.text("Name", required=True, max_length=200), "Name")  # a label, reused
     root = request.text("RootNodeId", required=True, max_length=250)
-    roots = draft.tasks("RootNodeId", [root]) if root else []
-    include = draft.tasks("IncludeNodeIds", request.ids("IncludeNodeIds", required=True)) or []
-    exclude = draft.tasks("ExcludeNodeIds", request.ids("ExcludeNodeIds")) or []
-    _select(draft, roots or [], include, exclude, ("RootNodeId", "IncludeNodeIds", "ExcludeNodeIds"))
+    roots = draft.tasks("RootNodeId", [root] if root else [])
+    include = draft.tasks("IncludeNodeIds", request.ids("IncludeNodeIds", required=True))
+    exclude = draft.tasks("ExcludeNodeIds", request.ids("ExcludeNodeIds"))
+    _select(draft, roots, include, exclude, ("RootNodeId", "IncludeNodeIds", "ExcludeNodeIds"))
     start = request.date("StartBizDate", required=True)
     end = request.date("EndBizDate", required=True)
     window = _window(request, "BizBeginTime", "BizEndTime")
@@ -67,7 +67,7 @@ def run_cycle_dag_nodes(data: Any, ids: IdMap) -> BackfillPlan:
     params = request.obj("NodeParams")
     if params:
         draft.task_params("NodeParams", params)
-    return draft.plan(())
+    return draft.plans(())
 
 
 def _window(request: Request, start: str, end: str) -> dict[str, Any]:
@@ -82,9 +82,12 @@ def _window(request: Request, start: str, end: str) -> dict[str, Any]:
     return {"window": {"start": begin, "end": finish, "sub_daily_only": True}}
 
 
-def create_workflow_instances(data: Any, ids: IdMap) -> BackfillPlan:
+def create_workflow_instances(data: Any, ids: IdMap) -> list[BackfillPlan]:
     request = Request(data, "dataworks", ignored=ALIBABA_COMMON)
-    draft = Draft(request, ids)
+    # WorkflowId 1 (auto triggered tasks): the tasks may lie in several DAGs, one plan each
+    draft = Draft(
+        request, ids, several_dags=str(request.data.get("WorkflowId", "")).strip() == FIRST_WORKFLOW
+    )
     request.choice("Action", {"CreateWorkflowInstances": None})
     draft.tag("ProjectId", request.text("ProjectId", required=True, max_length=64))
     _environment(request, "EnvType")
@@ -112,7 +115,7 @@ def create_workflow_instances(data: Any, ids: IdMap) -> BackfillPlan:
         if key:
             draft.set("tags", [*draft.fields.get("tags", []), f"{key}:{value}" if value else key], "Tags")
     request.choice("TagCreationPolicy", {"Append": None, "Overwrite": None})
-    return draft.plan(())
+    return draft.plans(())
 
 
 BIZ_DATE_FIELDS = ("StartBizDate", "EndBizDate", "StartTime", "EndTime")
@@ -157,9 +160,9 @@ RUN_PROPERTIES = (
 def _run_properties(request: Request, draft: Draft, ids: IdMap) -> None:
     request.taken.add("DefaultRunProperties")
     inner = request.part("DefaultRunProperties", request.data.get("DefaultRunProperties"), RUN_PROPERTIES)
-    roots = draft.tasks("DefaultRunProperties.RootTaskIds", inner.ids("RootTaskIds")) or []
-    include = draft.tasks("DefaultRunProperties.IncludeTaskIds", inner.ids("IncludeTaskIds")) or []
-    exclude = draft.tasks("DefaultRunProperties.ExcludeTaskIds", inner.ids("ExcludeTaskIds")) or []
+    roots = draft.tasks("DefaultRunProperties.RootTaskIds", inner.ids("RootTaskIds"))
+    include = draft.tasks("DefaultRunProperties.IncludeTaskIds", inner.ids("IncludeTaskIds"))
+    exclude = draft.tasks("DefaultRunProperties.ExcludeTaskIds", inner.ids("ExcludeTaskIds"))
     if roots or include:
         where = "DefaultRunProperties."
         _select(
@@ -169,7 +172,7 @@ def _run_properties(request: Request, draft: Draft, ids: IdMap) -> None:
             exclude,
             (f"{where}RootTaskIds", f"{where}IncludeTaskIds", f"{where}ExcludeTaskIds"),
         )
-    elif "dag_id" not in draft.fields:
+    elif draft.dag_id is None:
         request.error(
             "DefaultRunProperties.RootTaskIds", "name the root tasks (or a WorkflowId other than 1)"
         )
@@ -213,17 +216,17 @@ def _projects(props: Request, draft: Draft, ids: IdMap) -> None:
     an API backfill: only the selected tasks run, so projects add nothing; they bound the selection.
     The selected tasks' DAG must lie in an included project (the seed's own example includes the
     request's project) and in no excluded one."""
-    dag_id = draft.fields.get("dag_id")
     for field, inside in (("IncludeProjectIds", True), ("ExcludeProjectIds", False)):
         projects = props.ids(field)
         dags = {dag for i, p in enumerate(projects) for dag in ids.project(props, f"{field}.{i}", p)}
-        if projects and dag_id and (dag_id in dags) != inside:
-            props.error(
-                field,
-                f"the selected tasks' DAG '{dag_id}' is {'not ' if inside else ''}in project(s) "
-                f"{', '.join(projects)}: in ManualSelection only the selected tasks run, so name "
-                f"{'their' if inside else 'another'} project or drop {field}",
-            )
+        for dag_id in draft.dag_ids if projects else ():
+            if (dag_id in dags) != inside:
+                props.error(
+                    field,
+                    f"the selected tasks' DAG '{dag_id}' is {'not ' if inside else ''}in project(s) "
+                    f"{', '.join(projects)}: in ManualSelection only the selected tasks run, so name "
+                    f"{'their' if inside else 'another'} project or drop {field}",
+                )
 
 
 RUN_POLICY = ("Type", "StartTime", "EndTime", "Immediately")

@@ -29,7 +29,7 @@ def lot_from_hours(hours: int) -> str:
     return f"{hours // 24}d" if hours % 24 == 0 else f"{hours}h"
 
 
-def back_fill(data: Any, ids: IdMap) -> BackfillPlan:
+def back_fill(data: Any, ids: IdMap) -> list[BackfillPlan]:
     request = Request(data, "dms", ignored=ALIBABA_COMMON)
     draft = Draft(request, ids)
     request.choice("Action", {"BackFill": None})
@@ -62,4 +62,4 @@ def back_fill(data: Any, ids: IdMap) -> BackfillPlan:
     history = request.text("HistoryDagId", max_length=64)
     if history is not None:
         draft.set("dag_version", ids.dag_version(request, "HistoryDagId", history), "HistoryDagId")
-    return draft.plan(())
+    return draft.plans(())

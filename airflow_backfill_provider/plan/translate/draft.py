@@ -1,4 +1,8 @@
-"""A plan being put together from a cloud scheduler's request: fields, where each came from, one DAG.
+"""Plans being put together from a cloud scheduler's request: fields, where each came from, their DAGs.
+
+A request names one DAG, or (WeData's ``TaskIds``, DataWorks' tasks under ``WorkflowId: 1``) tasks of
+several: then it becomes one plan per DAG, each with its own task selection and ``task_params`` and
+every other field shared, created together as one backfill.
 
 Plan errors are reported under the request's own field names (``RedefineParallelNum: … (plan field
 parallelism)``), together with the translator's own errors, in one ``PlanValidationError``.
@@ -6,6 +10,7 @@ parallelism)``), together with the translator's own errors, in one ``PlanValidat
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,25 +20,42 @@ from airflow_backfill_provider.plan.translate.idmap import IdMap
 from airflow_backfill_provider.plan.translate.request import Request
 
 
+class TaskRefs(list[str]):
+    """Task ids a request field names, with the DAG of each: ``by_dag`` maps a DAG to its task ids, or
+    to None when the field names that DAG whole."""
+
+    def __init__(self, by_dag: dict[str, list[str] | None]) -> None:
+        super().__init__(t for tasks in by_dag.values() for t in tasks or ())
+        self.by_dag = by_dag
+
+
 class Draft:
-    def __init__(self, request: Request, ids: IdMap) -> None:
+    def __init__(self, request: Request, ids: IdMap, *, several_dags: bool = False) -> None:
         self.request = request
         self.ids = ids
+        self.several_dags = several_dags
         self.fields: dict[str, Any] = {}
         self.origin: dict[str, str] = {}
-        self.dag_id: str | None = None
+        self.dag_ids: list[str] = []
         self._dag_origin = ""
+        self.task_fields: dict[str, TaskRefs] = {}
+        """plan fields whose value differs by DAG (``tasks.roots`` ...)"""
+        self.params_by_dag: dict[str, dict[str, Any]] = {}
+
+    @property
+    def dag_id(self) -> str | None:
+        return self.dag_ids[0] if self.dag_ids else None
 
     def set(self, field: str, value: Any, origin: str) -> None:
-        """Plan field ``field`` (dotted for nested ones) gets ``value``, which came from ``origin``."""
+        """Plan field ``field`` (dotted for nested ones) gets ``value``, which came from ``origin``; task
+        ids (``TaskRefs``) go to the plan of their DAG."""
         if value is None:
             return
-        target = self.fields
-        *parents, last = field.split(".")
-        for part in parents:
-            target = target.setdefault(part, {})
-        target[last] = value
         self.origin[field] = origin
+        if isinstance(value, TaskRefs):
+            self.task_fields[field] = value
+            return
+        _put(self.fields, field, value)
 
     def name_window(self, rng: str, start: str, end: str) -> None:
         """Errors in the window of range ``rng`` (``ranges.0``) name the request's own time fields."""
@@ -48,18 +70,19 @@ class Draft:
             self.origin["tags"] = name
 
     def use_dag(self, dag_id: str, origin: str) -> bool:
-        if self.dag_id is None:
-            self.dag_id, self._dag_origin = dag_id, origin
-            self.set("dag_id", dag_id, origin)
+        if dag_id in self.dag_ids:
             return True
-        if dag_id != self.dag_id:
-            self.request.error(
-                origin,
-                f"names DAG '{dag_id}', but {self._dag_origin} names DAG '{self.dag_id}': one plan backfills "
-                "one DAG (and with downstream_dags the DAGs after it); send one request per DAG",
-            )
-            return False
-        return True
+        if not self.dag_ids or self.several_dags:
+            self.dag_ids.append(dag_id)
+            self._dag_origin = self._dag_origin or origin
+            self.origin.setdefault("dag_id", origin)
+            return True
+        self.request.error(
+            origin,
+            f"names DAG '{dag_id}', but {self._dag_origin} names DAG '{self.dag_ids[0]}': this request "
+            "backfills one DAG (its DagId, WorkflowId or root); send one request per DAG",
+        )
+        return False
 
     def dag(self, field: str, given: str | None) -> None:
         if given is not None:
@@ -67,38 +90,39 @@ class Draft:
             if dag_id is not None:
                 self.use_dag(dag_id, field)
 
-    def tasks(self, field: str, given: Iterable[str], *, whole_dag: bool = False) -> list[str] | None:
-        """Task ids of the plan's DAG that ``given`` names; None when an entry names the whole DAG."""
-        found: list[str] = []
-        whole = False
+    def tasks(self, field: str, given: Iterable[str], *, whole_dag: bool = False) -> TaskRefs:
+        """The task ids ``given`` names, by DAG; a DAG an entry names whole (``whole_dag``) maps to None."""
+        by_dag: dict[str, list[str] | None] = {}
         for i, one in enumerate(given):
             loc = f"{field}.{i}"
             target = self.ids.task(self.request, loc, one)
             if target is None or not self.use_dag(target[0], loc):
                 continue
-            if target[1] is None:
+            dag_id, task_id = target
+            if task_id is None:
                 if whole_dag:
-                    whole = True
+                    by_dag[dag_id] = None
                 else:
                     self.request.error(loc, f"{one!r} names a DAG, not a task: write '<dag_id>.<task_id>'")
                 continue
-            found.append(target[1])
-        return None if whole else found
+            listed = by_dag.setdefault(dag_id, [])
+            if listed is not None:  # a DAG named whole stays whole
+                listed.append(task_id)
+        return TaskRefs(by_dag)
 
     def task_params(self, field: str, given: dict[str, Any]) -> None:
-        """``{node id: parameters}`` as the plan's ``task_params``."""
-        out: dict[str, dict[str, Any]] = {}
+        """``{node id: parameters}`` as each DAG's plan's ``task_params``."""
         for node, value in given.items():
             loc = f"{field}.{node}"
             tasks = self.tasks(loc, [node])
             params = self.request.params(loc, value)
-            if tasks and params is not None:
-                out[tasks[0]] = params
-        if out:
-            self.set("task_params", out, field)
+            for dag_id, task_ids in tasks.by_dag.items():
+                if task_ids and params is not None:
+                    self.params_by_dag.setdefault(dag_id, {})[task_ids[0]] = params
+                    self.origin["task_params"] = field
 
-    def plan(self, known: Iterable[str]) -> BackfillPlan:
-        """The plan, or every error of the request and of the plan at once.
+    def plans(self, known: Iterable[str]) -> list[BackfillPlan]:
+        """A plan per DAG the request names, or every error of the request and of the plans at once.
 
         A cloud scheduler's backfill regenerates what it is given: every system re-runs dates that ran
         before, so a translated plan redoes them (``reprocess: all``) unless the request says otherwise.
@@ -106,19 +130,50 @@ class Draft:
         self.request.leftovers(known)
         self.fields.setdefault("reprocess", "all")
         errors = list(self.request.errors)
-        if "dag_id" not in self.fields and not errors:
+        if not self.dag_ids and not errors:
             errors.append(FieldError("", "the request names no DAG (workflow) or task to backfill"))
-        try:
-            plan = BackfillPlan.from_dict(self.fields)
-        except PlanValidationError as exc:
-            # beside the request's own errors, only plan errors of a field the request gave are news
-            errors += [theirs for error in exc.fields if (theirs := self._theirs(error, bare=not errors))]
-            plan = None
-        if errors or plan is None:
+        plans: list[BackfillPlan] = []
+        for dag_id in self._dags_that_run():
+            try:
+                plans.append(BackfillPlan.from_dict(self._fields_of(dag_id)))
+            except PlanValidationError as exc:
+                # beside the request's own errors, only plan errors of a field the request gave are news
+                errors += [
+                    t
+                    for error in exc.fields
+                    if (t := self._theirs(error, bare=not errors)) and t not in errors
+                ]
+        if errors or not plans:
             raise PlanValidationError(
                 errors, f"the {self.request.system} request cannot be run as a backfill plan"
             )
-        return plan
+        return plans
+
+    def plan(self, known: Iterable[str]) -> BackfillPlan:
+        """The plan of a request that names one DAG."""
+        return self.plans(known)[0]
+
+    def _dags_that_run(self) -> list[str]:
+        """The DAGs named; with several, a DAG only excluded from (dry-run) has nothing to run."""
+        if len(self.dag_ids) < 2:
+            return self.dag_ids
+        selecting = [f for f in self.task_fields if f != "tasks.exclude"]
+        return [
+            d
+            for d in self.dag_ids
+            if not selecting or any(d in self.task_fields[f].by_dag for f in selecting)
+        ]
+
+    def _fields_of(self, dag_id: str) -> dict[str, Any]:
+        fields = copy.deepcopy(self.fields)
+        fields["dag_id"] = dag_id
+        for field, refs in self.task_fields.items():
+            tasks = refs.by_dag.get(dag_id, [] if field == "tasks.roots" else None)
+            if tasks is not None:  # a DAG with tasks chosen but no root of its own runs only those
+                _put(fields, field, list(tasks))
+        if self.params_by_dag.get(dag_id):
+            fields["task_params"] = self.params_by_dag[dag_id]
+        return fields
 
     def _theirs(self, error: FieldError, *, bare: bool) -> FieldError | None:
         """A plan error under the request field it came from; one of no such field only if ``bare``."""
@@ -128,3 +183,10 @@ class Draft:
             if origin is not None:
                 return FieldError(origin, f"{error.msg} (plan field {error.loc})")
         return error if bare else None
+
+
+def _put(target: dict[str, Any], field: str, value: Any) -> None:
+    *parents, last = field.split(".")
+    for part in parents:
+        target = target.setdefault(part, {})
+    target[last] = value

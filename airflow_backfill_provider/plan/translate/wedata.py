@@ -16,9 +16,9 @@ TENCENT_COMMON = ("Timestamp", "Nonce", "SecretId", "Signature", "SignatureMetho
 RANGE_FIELDS = ("StartDate", "EndDate", "ExecutionStartTime", "ExecutionEndTime")
 
 
-def create_data_backfill_plan(data: Any, ids: IdMap) -> BackfillPlan:
+def create_data_backfill_plan(data: Any, ids: IdMap) -> list[BackfillPlan]:
     request = Request(data, "wedata", ignored=TENCENT_COMMON)
-    draft = Draft(request, ids)
+    draft = Draft(request, ids, several_dags=True)  # TaskIds of several workflows: one plan each
     request.choice("Action", {"CreateDataBackfillPlan": None})
     version = request.text("Version")
     if version is not None and version != VERSION:
@@ -89,7 +89,7 @@ def create_data_backfill_plan(data: Any, ids: IdMap) -> BackfillPlan:
         ),
         "DataTimeOrder",
     )
-    return draft.plan(())
+    return draft.plans(())
 
 
 def _ranges(request: Request, draft: Draft) -> list[dict[str, Any]]:

@@ -32,11 +32,11 @@ from airflow_backfill_provider.exceptions import (
     UnknownObjectError,
 )
 from airflow_backfill_provider.plan.model import is_number
-from airflow_backfill_provider.plan.translate import IdMap, as_new_backfill, translate
+from airflow_backfill_provider.plan.translate import IdMap, as_new_backfill, translate_all
 from airflow_backfill_provider.plugin import compat_answers as answers
 from airflow_backfill_provider.plugin.bodies import MAX_FORM_FIELDS, check_json, json_body, read_body
-from airflow_backfill_provider.plugin.security import detail_rights, plan_for, require_some_dag
-from airflow_backfill_provider.plugin.submit import creation_slot, submit
+from airflow_backfill_provider.plugin.security import detail_rights, may_read_plan, plan_for, require_some_dag
+from airflow_backfill_provider.plugin.submit import creation_slot, submit_all
 from airflow_backfill_provider.service import queries
 from airflow_backfill_provider.service.datamodels import CreatedOut, LotOut
 from airflow_backfill_provider.states import LotState
@@ -103,7 +103,9 @@ async def _create(
     preview = str(fields.pop("preview", "")).lower() == "true"
     try:
         # off the event loop: reading a changed id map and translating are plain CPU work
-        spec = await run_in_threadpool(lambda: as_new_backfill(translate(system, fields, id_map(), action)))
+        specs = await run_in_threadpool(
+            lambda: as_new_backfill(translate_all(system, fields, id_map(), action))
+        )
     except BackfillError:
         raise
     except (ValueError, TypeError, KeyError, RecursionError, OverflowError) as exc:  # the input's, not ours
@@ -113,10 +115,11 @@ async def _create(
             "bad request",
         ) from None
     async with creation_slot(session):
-        found = await run_in_threadpool(submit, spec, user, session, preview=preview)
-    if not isinstance(found, CreatedOut):
-        return answers.ok(request, system, {"Preview": found.model_dump(mode="json")})
-    return answers.created(request, system, found.plan)
+        found = await run_in_threadpool(submit_all, specs, user, session, preview=preview)
+    previews = [f.model_dump(mode="json") for f in found if not isinstance(f, CreatedOut)]
+    if previews:
+        return answers.ok(request, system, {"Preview": previews[0] if len(previews) == 1 else previews})
+    return answers.created(request, system, [f.plan for f in found if isinstance(f, CreatedOut)])
 
 
 def create_result(request: Request, user: Any, session: Any, fields: dict[str, Any]) -> JSONResponse:
@@ -128,14 +131,15 @@ def create_result(request: Request, user: Any, session: Any, fields: dict[str, A
             [FieldError("OperationId", "is required: the OperationId a create answered")]
         )
     row = plan_for(user, operation, "GET", session)
-    found = queries.list_lots(row, session, limit=MAX_INSTANCE_IDS)
-    body = {
-        "Result": {
-            "Status": "Success",
-            "FailureMessage": "",
-            "WorkflowInstanceIds": [row.id * LOTS_PER_PLAN + lot.index for lot in found.lots],
-        }
-    }
+    instances: list[int] = []
+    for plan in [row, *queries.group_of(row, session)]:  # a request over several DAGs: one plan each
+        if plan is not row and not may_read_plan(user, plan, session):
+            continue
+        found = queries.list_lots(plan, session, limit=MAX_INSTANCE_IDS - len(instances))
+        instances += [plan.id * LOTS_PER_PLAN + lot.index for lot in found.lots]
+        if len(instances) >= MAX_INSTANCE_IDS:
+            break
+    body = {"Result": {"Status": "Success", "FailureMessage": "", "WorkflowInstanceIds": instances}}
     return answers.ok(request, "dataworks", body)
 
 

@@ -23,20 +23,20 @@ router = AirflowRouter(
 def pause(user: GetUserDep, session: SessionDep, plan: str) -> PlanOut:
     """Start no new lot; running lots finish."""
     plan_id = plan_for(user, plan, "POST", session).id
-    return committed(session, lambda: steering.pause(plan_id, session))
+    return committed(session, lambda: steering.pause(plan_id, session, user=user.get_name()))
 
 
 @router.post("/plans/{plan}/resume", response_model=PlanOut)
 def resume(user: GetUserDep, session: SessionDep, plan: str) -> PlanOut:
     plan_id = plan_for(user, plan, "POST", session).id
-    return committed(session, lambda: steering.resume(plan_id, session))
+    return committed(session, lambda: steering.resume(plan_id, session, user=user.get_name()))
 
 
 @router.post("/plans/{plan}/cancel", response_model=PlanOut)
 def cancel(user: GetUserDep, session: SessionDep, plan: str) -> PlanOut:
     """Fail the runs of lots in flight and cancel every lot not done."""
     plan_id = plan_for(user, plan, "POST", session).id
-    return committed(session, lambda: steering.cancel(plan_id, session))
+    return committed(session, lambda: steering.cancel(plan_id, session, user=user.get_name()))
 
 
 @router.post("/plans/{plan}/retry", response_model=PlanOut)
@@ -48,4 +48,4 @@ def retry(
 ) -> PlanOut:
     """Run failed lots again in their runs; blocked and cancelled lots go back in line."""
     plan_id = plan_for(user, plan, "POST", session).id
-    return committed(session, lambda: steering.retry(plan_id, session, indexes=index))
+    return committed(session, lambda: steering.retry(plan_id, session, indexes=index, user=user.get_name()))
