@@ -42,6 +42,7 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "operators": _modules("airflow_backfill_provider.operators.backfill"),
+        "extra-links": ["airflow_backfill_provider.operators.backfill.BackfillPlanLink"],
         "sensors": _modules("airflow_backfill_provider.sensors.backfill"),
         "triggers": _modules(
             "airflow_backfill_provider.triggers.backfill", "airflow_backfill_provider.engine.trigger"

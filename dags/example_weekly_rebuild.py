@@ -29,6 +29,7 @@ with DAG(
             "tasks": {"exclude": ["notify_*"]},
         },
         wait_for_completion=True,
+        deferrable=True,  # waits in the triggerer, holding no worker slot
     )
     confirm = BackfillPlanSensor(task_id="confirm", plan="{{ ti.xcom_pull(task_ids='rebuild_last_week') }}")
     rebuild >> confirm

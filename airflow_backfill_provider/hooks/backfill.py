@@ -38,6 +38,11 @@ class BackfillHook(BaseHook):
     (and once more if the server says it has). Without the connection: ``[api] base_url`` and no
     credentials, which is enough only where the auth manager lets everyone in.
     Connection errors and 5xx answers are retried; 4xx answers raise ``BackfillApiError``.
+
+
+    :param backfill_conn_id: the connection (type ``backfill``) to use.
+    :param retries: how often a connection error or a 5xx answer is tried again.
+    :param timeout: seconds one HTTP call may take.
     """
 
     conn_name_attr = "backfill_conn_id"
@@ -63,8 +68,20 @@ class BackfillHook(BaseHook):
         return {
             "hidden_fields": ["schema", "port", "extra"],
             "relabeling": {"host": "API server URL", "login": "Airflow user"},
-            "placeholders": {"host": "http://localhost:8080"},
+            "placeholders": {
+                "host": "http://localhost:8080",
+                "login": "a user whose rights cover the plans' DAGs",
+                "password": "that user's password",
+            },
         }
+
+    def test_connection(self) -> tuple[bool, str]:
+        """The connection form's Test button: log in and list one plan."""
+        try:
+            self._call("GET", "/plans", params={"limit": 1})
+        except Exception as exc:
+            return False, f"{type(exc).__name__}: {exc}"
+        return True, f"the Backfill plans API at {self._base_url} answered"
 
     def get_conn(self) -> requests.Session:
         if self._session is not None:

@@ -5,35 +5,50 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
-from airflow.sdk import BaseOperator
+from airflow.configuration import conf
+from airflow.sdk import BaseOperator, BaseOperatorLink
+from airflow.sdk.execution_time.xcom import XCom
 
-from airflow_backfill_provider.exceptions import BackfillError
 from airflow_backfill_provider.hooks.backfill import FINAL_STATES, BackfillHook
 from airflow_backfill_provider.plan.model import BackfillPlan
-from airflow_backfill_provider.triggers.backfill import BackfillPlanTrigger
+from airflow_backfill_provider.triggers.backfill import BackfillPlanTrigger, plan_outcome
 
 
-def plan_outcome(event: dict[str, Any]) -> str:
-    """The plan's state, or raise naming how it ended (shared by the operator and the sensor)."""
-    state = event.get("state")
-    if state == "success":
-        return state
-    counts = ", ".join(f"{n} {s}" for s, n in (event.get("counts") or {}).items() if n)
-    raise BackfillError(f"backfill plan {event.get('plan')} ended {state}: {event.get('error') or counts}")
+class BackfillPlanLink(BaseOperatorLink):
+    """The task's plan on the Backfill plans page (the plan's name is the task's XCom return value)."""
+
+    name = "Backfill plan"
+
+    def get_link(self, operator: Any, *, ti_key: Any) -> str:
+        plan = XCom.get_value(ti_key=ti_key, key="return_value")
+        if not plan:
+            return ""
+        base = str(conf.get("api", "base_url", fallback="") or "").rstrip("/")
+        return f"{base}/plugin/backfill-plans?plan={quote(str(plan))}"
 
 
 class BackfillPlanOperator(BaseOperator):
-    """Submit ``plan`` (a dict, YAML text or BackfillPlan; templated) and return its name.
+    """Submit a backfill plan and return its name; optionally wait until it ends.
 
-    With ``wait_for_completion`` the task ends when the plan ends, and fails when the plan fails or
-    is cancelled; ``deferrable`` (default) waits in the triggerer, holding no worker slot.
     Resubmitting the same plan (a retry of this task) returns the existing plan: nothing runs twice.
+    The task's "Backfill plan" link opens the plan on the Backfill plans page.
+
+    :param plan: the plan: a dict, YAML (or JSON) text, or a ``BackfillPlan``. Templated: every string
+        in it is rendered with the task's context before the plan is read.
+    :param backfill_conn_id: connection of type ``backfill`` to the api-server (``BackfillHook``).
+    :param wait_for_completion: wait until the plan ends; the task fails when the plan fails or is
+        cancelled.
+    :param deferrable: wait in the triggerer, holding no worker slot (default: ``[operators]
+        default_deferrable``, as Airflow's own operators).
+    :param poll_interval: seconds between two looks at the plan while waiting.
     """
 
     template_fields: Sequence[str] = ("plan",)
     template_fields_renderers = {"plan": "json"}
     ui_color = "#f0e4ff"
+    operator_extra_links = (BackfillPlanLink(),)
 
     def __init__(
         self,
@@ -41,7 +56,7 @@ class BackfillPlanOperator(BaseOperator):
         plan: dict[str, Any] | str | BackfillPlan,
         backfill_conn_id: str = BackfillHook.default_conn_name,
         wait_for_completion: bool = False,
-        deferrable: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poll_interval: float = 10.0,
         **kwargs: Any,
     ) -> None:
@@ -68,6 +83,7 @@ class BackfillPlanOperator(BaseOperator):
             plan["total_lots"],
             plan["dag_id"],
         )
+        context["ti"].xcom_push(key="return_value", value=str(plan["name"]))  # the link, while it waits
         if not self.wait_for_completion:
             return str(plan["name"])
         if self.deferrable:

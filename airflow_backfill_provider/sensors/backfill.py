@@ -5,15 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from airflow.configuration import conf
 from airflow.sdk import BaseSensorOperator
 
 from airflow_backfill_provider.hooks.backfill import FINAL_STATES, BackfillHook
-from airflow_backfill_provider.operators.backfill import plan_outcome
-from airflow_backfill_provider.triggers.backfill import BackfillPlanTrigger
+from airflow_backfill_provider.triggers.backfill import BackfillPlanTrigger, plan_outcome
 
 
 class BackfillPlanSensor(BaseSensorOperator):
-    """Succeeds when plan ``plan`` (id or name; templated) succeeds; fails if it fails or is cancelled."""
+    """Succeeds when a backfill plan succeeds; fails if it fails or is cancelled.
+
+    :param plan: the plan's id or name. Templated (``"{{ ti.xcom_pull(task_ids='submit') }}"``).
+    :param backfill_conn_id: connection of type ``backfill`` to the api-server (``BackfillHook``).
+    :param deferrable: wait in the triggerer, holding no worker slot (default: ``[operators]
+        default_deferrable``); otherwise poke every ``poke_interval`` seconds like any sensor.
+    """
 
     template_fields: Sequence[str] = ("plan",)
 
@@ -22,7 +28,7 @@ class BackfillPlanSensor(BaseSensorOperator):
         *,
         plan: str,
         backfill_conn_id: str = BackfillHook.default_conn_name,
-        deferrable: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)

@@ -11,6 +11,7 @@ thing: advance the plans. When no plan is left to drive, the driver retires unde
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import logging
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from airflow_backfill_provider import settings
 from airflow_backfill_provider.exceptions import BackfillError
 from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID
+from airflow_backfill_provider.service import metrics
 from airflow_backfill_provider.service.advance import advance
 from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.datamodels import DriverPassOut
@@ -179,6 +181,7 @@ def drive(token: str | None, session: Session) -> DriverPassOut:
         retire(row)
     session.flush()
     elapsed = (time.perf_counter() - started) * 1000
+    metrics.driver_pass(dt.timedelta(milliseconds=elapsed), left)
     log.info("driver pass: %d plans advanced, %d active, %.1f ms", len(plans), left, elapsed)
     return DriverPassOut(plans=left, retire=not left, elapsed_ms=round(elapsed, 1))
 

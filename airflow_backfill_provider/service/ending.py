@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from airflow_backfill_provider.service import metrics
 from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.lots import now, set_state
 from airflow_backfill_provider.service.notify import start_notify_run
@@ -87,10 +88,14 @@ def stop_lots(row: PlanRow, session: Session, state: LotState, reason: str) -> N
 def bulk_move(row: PlanRow, session: Session, where: object, state: LotState, reason: str | None) -> None:
     """Move the lots matching ``where`` to ``state``, ``CHUNK`` indexes per statement."""
     stamp = now()
+    moved = 0
     for first in range(0, row.total_lots, CHUNK):
-        session.execute(
+        result = session.execute(
             update(LotRow)
             .where(LotRow.plan_id == row.id, LotRow.idx >= first, LotRow.idx < first + CHUNK, where)  # type: ignore[arg-type]
             .values(state=state.value, reason=reason, updated_at=None if state == LotState.PENDING else stamp)
             .execution_options(synchronize_session=False)
         )
+        moved += max(getattr(result, "rowcount", 0) or 0, 0)
+    if state in metrics.FINAL:
+        metrics.lots_ended_in_bulk(state, moved)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from airflow_backfill_provider.plan.planner import lot_label
+from airflow_backfill_provider.service import metrics
 from airflow_backfill_provider.service.datamodels import LotOut, TimelineEntry
 from airflow_backfill_provider.service.tables import UTC, LotRow
 from airflow_backfill_provider.states import LotState
@@ -23,6 +24,7 @@ def set_state(lot: LotRow, state: LotState, reason: str | None = None, at: dt.da
     """
     if lot.state == state and lot.reason == reason:
         return False
+    metrics.lot_moved(str(lot.state), state, reason, lot.start_date, lot.end_date)
     if lot.state != state:
         lot.timeline = [
             *lot.timeline,

@@ -8,11 +8,26 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_backfill_provider.exceptions import BackfillError
 from airflow_backfill_provider.hooks.backfill import FINAL_STATES, BackfillHook
 
 
+def plan_outcome(event: dict[str, Any]) -> str:
+    """The plan's state from this trigger's event (or a poke), or raise naming how it ended."""
+    state = event.get("state")
+    if state == "success":
+        return state
+    counts = ", ".join(f"{n} {s}" for s, n in (event.get("counts") or {}).items() if n)
+    raise BackfillError(f"backfill plan {event.get('plan')} ended {state}: {event.get('error') or counts}")
+
+
 class BackfillPlanTrigger(BaseTrigger):
-    """Polls ``GET /plans/{plan}`` every ``poll_interval`` seconds; one event when the plan has ended."""
+    """Polls ``GET /plans/{plan}`` every ``poll_interval`` seconds; one event when the plan has ended.
+
+    :param plan: the plan's id or name.
+    :param backfill_conn_id: connection of type ``backfill`` to the api-server (``BackfillHook``).
+    :param poll_interval: seconds between two looks at the plan.
+    """
 
     def __init__(
         self, plan: str, backfill_conn_id: str = BackfillHook.default_conn_name, poll_interval: float = 10.0

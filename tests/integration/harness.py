@@ -308,6 +308,12 @@ def make_env(home: Path, port: int, database_url: str | None, dags_folder: Path)
             # the seeds' ids as the seed-shaped test DAGs, for the compat endpoints
             "AIRFLOW__BACKFILL__ID_MAP": str(HERE / "seed_id_map.yaml"),
             "BACKFILL_TEST_LEDGER": str(home / "ledger.jsonl"),
+            # the connection form's Test button (Airflow's own API, off by default)
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+            # metrics go to a loopback UDP port a test may listen on (test_metrics.py)
+            "AIRFLOW__METRICS__STATSD_ON": "True",
+            "AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
+            "AIRFLOW__METRICS__STATSD_PORT": str(free_port()),
             "PYTHONPATH": os.pathsep.join(
                 filter(None, [str(dags_folder), str(HERE / "auth"), os.environ.get("PYTHONPATH", "")])
             ),

@@ -54,6 +54,8 @@ def test_operator_submits_a_templated_plan_waits_deferred_and_the_sensor_confirm
         "2024-09-09T12:00:00+00:00",
     ]
     assert plan["created_by"] == "admin"
+    links = airflow.api("GET", "/api/v2/dags/ledger_author/dagRuns/author_run/taskInstances/submit/links")
+    assert links["Backfill plan"].endswith("/plugin/backfill-plans?plan=author-20240910"), links
 
 
 def test_notify_calls_each_notifier_once_when_the_plan_ends(airflow: Airflow):
@@ -129,6 +131,25 @@ def test_hook_reads_and_steers_and_raises_clear_errors(airflow: Airflow, hook: B
     time.sleep(1.1)  # JWTs carry whole seconds
     assert hook.cancel("hooked")["state"] == "cancelled"
     assert hook._token and hook._token != first_token
+
+
+def test_the_connection_forms_test_button(
+    airflow: Airflow, monkeypatch: pytest.MonkeyPatch, hook: BackfillHook
+):
+    ok, message = hook.test_connection()
+    assert ok, message
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_BACKFILL_WRONG", json.dumps({**connection(airflow), "password": "wrong"})
+    )
+    ok, message = BackfillHook("backfill_wrong", retries=0).test_connection()
+    assert not ok and "401" in message
+    # and as Airflow's own API runs it (the connection form's Test button)
+    tested = airflow.client().post(
+        f"{airflow.url}/api/v2/connections/test",
+        json={"connection_id": "any", **connection(airflow)},
+        timeout=60,
+    )
+    assert tested.status_code == 200 and tested.json()["status"] is True, tested.text
 
 
 def test_hook_as_viewer_is_refused_with_403(airflow: Airflow, monkeypatch: pytest.MonkeyPatch):

@@ -156,9 +156,12 @@ with DAG("ledger_author", schedule=None, start_date=START, catchup=False, is_pau
             "parallelism": 2,
         },
         wait_for_completion=True,
+        deferrable=True,  # [operators] default_deferrable is False here
         poll_interval=2,
     )
-    check = BackfillPlanSensor(task_id="check", plan="{{ ti.xcom_pull(task_ids='submit') }}", poke_interval=2)
+    check = BackfillPlanSensor(
+        task_id="check", plan="{{ ti.xcom_pull(task_ids='submit') }}", poke_interval=2, deferrable=True
+    )
     submit >> check
 
 
