@@ -8,9 +8,11 @@ plan that does not exist get the same 403, unless the caller may read every DAG 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import HTTPException
+from airflow.api_fastapi.common.db.common import SessionDep
+from airflow.api_fastapi.core_api.security import GetUserDep
+from fastapi import Depends, HTTPException
 from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.service import queries
@@ -112,3 +114,17 @@ def plan_for(user: Any, ref: str, method: Method, session: Session) -> PlanRow:
     raise HTTPException(
         403, f"Forbidden: you may not {VERB[method]} backfill plan '{ref}', or it does not exist"
     )
+
+
+def _readable_plan(user: GetUserDep, session: SessionDep, plan: str) -> PlanRow:
+    return plan_for(user, plan, "GET", session)
+
+
+def _steerable_plan(user: GetUserDep, session: SessionDep, plan: str) -> PlanRow:
+    return plan_for(user, plan, "POST", session)
+
+
+ReadablePlan = Annotated[PlanRow, Depends(_readable_plan)]
+"""the ``{plan}`` of the path, if the caller may read runs of every DAG it touches (else 403)"""
+SteerablePlan = Annotated[PlanRow, Depends(_steerable_plan)]
+"""the ``{plan}`` of the path, if the caller may create runs of every DAG it touches (else 403)"""

@@ -16,8 +16,8 @@ from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.plugin.bodies import json_body, read_body
 from airflow_backfill_provider.plugin.errors import media_type
 from airflow_backfill_provider.plugin.security import (
+    ReadablePlan,
     detail_rights,
-    plan_for,
     readable_dag_ids,
     require_some_dag,
 )
@@ -110,37 +110,32 @@ def list_plans(
 
 
 @router.get("/plans/{plan}", response_model=PlanOut)
-def get_plan(user: GetUserDep, session: SessionDep, plan: str) -> PlanOut:
-    row = plan_for(user, plan, "GET", session)
+def get_plan(row: ReadablePlan, session: SessionDep) -> PlanOut:
     committed(session, lambda: driver.keep_driving(session))
     return queries.plan_out(row, session)
 
 
 @router.get("/plans/{plan}/lots", response_model=LotList)
 def get_lots(
-    user: GetUserDep,
+    row: ReadablePlan,
     session: SessionDep,
-    plan: str,
     state: LotState | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> LotList:
-    return queries.list_lots(
-        plan_for(user, plan, "GET", session), session, state=state, limit=limit, offset=offset
-    )
+    return queries.list_lots(row, session, state=state, limit=limit, offset=offset)
 
 
 @router.get("/plans/{plan}/lots/{index}", response_model=LotDetailOut)
 def get_lot(
-    user: GetUserDep, session: SessionDep, plan: str, index: Annotated[int, Path(ge=0, le=10_000_000)]
+    row: ReadablePlan, user: GetUserDep, session: SessionDep, index: Annotated[int, Path(ge=0, le=10_000_000)]
 ) -> LotDetailOut:
-    row = plan_for(user, plan, "GET", session)
     return queries.lot_detail(row, index, session, **detail_rights(user, row, session))
 
 
 @router.get("/plans/{plan}/calendar", response_model=CalendarOut)
-def get_calendar(user: GetUserDep, session: SessionDep, plan: str) -> Response:
+def get_calendar(row: ReadablePlan, session: SessionDep) -> Response:
     """The plan's lot states over data time: one cell per DAG and day (hour for sub-daily lots)."""
-    found = plan_calendar(plan_for(user, plan, "GET", session), session)
+    found = plan_calendar(row, session)
     # up to 20,000 cells, built by the service: serialised once, not validated again
     return Response(found.model_dump_json(), media_type="application/json")
