@@ -9,7 +9,6 @@ the lots in flight and the next window of each plan, never a whole plan.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -24,12 +23,13 @@ from airflow_backfill_provider import settings
 from airflow_backfill_provider.plan.dag import DagDescription
 from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.plan.tasks import TaskPlan, select_tasks
-from airflow_backfill_provider.service import materialise
+from airflow_backfill_provider.service import lot_states, materialise
 from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.ending import finish, stop_lots, update_backfills
 from airflow_backfill_provider.service.gates import Verdict, gate, hold_reason
+from airflow_backfill_provider.service.lot_states import RunSeen
 from airflow_backfill_provider.service.lots import now, set_state
-from airflow_backfill_provider.service.tables import UTC, LotRow, PlanDagRow, PlanRow, in_flight_sql
+from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow, in_flight_sql
 from airflow_backfill_provider.states import (
     ACTIVE_LOTS,
     UNSUCCESSFUL_LOTS,
@@ -152,8 +152,14 @@ def _follow_runs(
             set_state(lot, LotState.FAILED, f"its run {lot.run_id} was deleted")
             continue
         lot.start_date, lot.end_date = start_date, end_date
-        state, reason, at = _lot_state_of_run(
-            plan, lot, str(run_state), run_after, logical_date, dags, current
+        state, reason = lot_states.of_run(
+            RunSeen(str(run_state), run_after, logical_date),
+            lot.dag_id,
+            lot.end,
+            plan_paused=plan.state == PlanState.PAUSED,
+            dag_gone=lot.dag_id in dags.stale,
+            dag_paused=lot.dag_id in dags.paused,
+            now=current,
         )
         # the first lot of a DAG with depends_on_past keeps Airflow's first-run-of-a-backfill exemption
         first_past = plan_dag is not None and plan_dag.past_dependent and lot.ordinal == 1
@@ -162,56 +168,11 @@ def _follow_runs(
         if state not in (LotState.SUCCESS, LotState.FAILED):
             in_flight[plan.id][lot.dag_id] += 1
             flips.append((lot.dag_id, str(lot.run_id)))
-        set_state(
-            lot, state, reason, at or (end_date if state in (LotState.SUCCESS, LotState.FAILED) else None)
-        )
+        set_state(lot, state, reason, end_date if state in (LotState.SUCCESS, LotState.FAILED) else None)
     materialise.flip_parked(flips, session)
     for backfill_id, run_ids in running.items():
         materialise.unlink_running(run_ids, [backfill_id], session)
     return in_flight
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _lot_state_of_run(
-    plan: PlanRow,
-    lot: LotRow,
-    run_state: str,
-    run_after: dt.datetime | None,
-    logical_date: dt.datetime | None,
-    dags: _Dags,
-    current: dt.datetime,
-) -> tuple[LotState, str | None, dt.datetime | None]:
-    """The lot's state from its run, and for a queued run the gate that really holds it."""
-    if run_state in ("success", "failed"):
-        return LotState(run_state), None, None
-    if run_state == "running":
-        return LotState.RUNNING, None, None
-    if lot.dag_id in dags.stale:
-        return LotState.WAITING, f"DAG '{lot.dag_id}' is not in Airflow's DAG files any more", None
-    if lot.dag_id in dags.paused:
-        return LotState.WAITING, f"DAG '{lot.dag_id}' is paused: unpause it to run this lot", None
-    after, logical = _aware(run_after), _aware(logical_date)
-    if after is not None and after > current:
-        why = (
-            "its data time ends then (run_future: wait)"
-            if after == lot.end
-            else "its interval starts then, and Airflow runs no logical date in the future"
-        )
-        return LotState.WAITING, f"waits until {after.isoformat()}: {why}", None
-    if logical is not None and logical > current:
-        return (
-            LotState.WAITING,
-            f"waits until {logical.isoformat()}: Airflow's scheduler starts no run before its logical date",
-            None,
-        )
-    if plan.state == PlanState.PAUSED:
-        return LotState.PENDING, "the plan is paused", None
-    return LotState.PENDING, None, None
 
 
 def _task_plan(plan: PlanRow, spec: BackfillPlan, dag_id: str, dag: Any, dags: _Dags) -> TaskPlan | str:
