@@ -12,6 +12,7 @@ so the plan can be looked at in the UI; ``--stop`` stops it when the plan ends.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -77,15 +78,21 @@ def main() -> int:
         # standalone starts its components as `airflow ...`: find the one installed beside this Python
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
     }
-    log = open(home / "standalone.log", "ab")  # noqa: SIM115 - open as long as Airflow runs
-    print(f"starting airflow standalone in {home} (log: {home / 'standalone.log'})", flush=True)
-    airflow = subprocess.Popen(
-        [sys.executable, "-m", "airflow", "standalone"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    pid_file = home / "standalone.pid"
+    airflow: subprocess.Popen[bytes] | None = None
+    if _answers(url):  # a demo started before (or another Airflow) is already there: use it
+        print(f"an Airflow already answers at {url}: submitting the plan to it", flush=True)
+    else:
+        log = open(home / "standalone.log", "ab")  # noqa: SIM115 - open as long as Airflow runs
+        print(f"starting airflow standalone in {home} (log: {home / 'standalone.log'})", flush=True)
+        airflow = subprocess.Popen(
+            [sys.executable, "-m", "airflow", "standalone"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        pid_file.write_text(str(airflow.pid))
     try:
         wait("the api-server", lambda: requests.get(f"{url}/api/v2/monitor/health", timeout=5).ok)
         passwords = home / "simple_auth_manager_passwords.json.generated"
@@ -120,25 +127,47 @@ def main() -> int:
             if found["state"] in ("success", "failed", "cancelled"):
                 break
             time.sleep(2)
-        print(f"\nAirflow UI: {url}  (user admin, password {password})")
-        print(
-            f"plan: {url}/backfill/api/v1/plans/{name}   CLI: AIRFLOW_HOME={home} airflow backfill-plans show {name}"
-        )
+        print(f"\nThe plan on the Backfill plans page: {url}/plugin/backfill-plans?plan={name}")
+        print(f"  (user admin, password {password}; the page is in Airflow's navigation too)")
+        print(f"CLI: AIRFLOW_HOME={home} airflow backfill-plans show {name}")
         if found["state"] != "success":
             return 1
         if not args.stop:
-            print("Airflow keeps running; Ctrl-C stops it.")
-            airflow.wait()
+            print("Airflow keeps running; Ctrl-C stops it (or run this again with --stop).")
+            if airflow is not None:
+                airflow.wait()
         return 0
     except KeyboardInterrupt:
         return 0
     finally:
-        if airflow.poll() is None:
-            os.killpg(airflow.pid, signal.SIGTERM)
-            try:
-                airflow.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(airflow.pid, signal.SIGKILL)
+        if airflow is not None and airflow.poll() is None:
+            _stop(airflow.pid)
+            pid_file.unlink(missing_ok=True)
+        elif airflow is None and args.stop and pid_file.exists():  # the demo started before
+            _stop(int(pid_file.read_text()))
+            pid_file.unlink(missing_ok=True)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/api/v2/monitor/health", timeout=3).ok
+    except requests.RequestException:
+        return False
+
+
+def _stop(pid: int) -> None:
+    """Stop a standalone Airflow and every process it started; SIGKILL after 30 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.5)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 if __name__ == "__main__":
