@@ -333,3 +333,25 @@ def test_a_stranger_at_the_driver_route_is_refused_without_waiting_for_its_lock(
         engine.dispose()
     assert response.status_code == 403, response.text
     assert waited < 2, f"the stranger waited {waited:.1f}s for the driver's lock"
+
+
+# -- 8. a body's limit holds while it streams in --------------------------------------------------
+
+
+def test_a_chunked_body_over_the_limit_is_refused_without_being_read_whole(airflow: Airflow):
+    sent = []
+
+    def chunks():
+        yield b'{"dag_id": "ledger_daily", "dates": ["2024-10-02"], "comment": "'
+        for _ in range(40):  # 40 x 64 kB = 2.5 MB, with no Content-Length
+            sent.append(1)
+            yield b"x" * 65536
+        yield b'"}'
+
+    before = _plans(airflow)
+    response = airflow.client().post(
+        f"{airflow.url}{API}/plans", data=chunks(), headers={"Content-Type": "application/json"}, timeout=60
+    )
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["code"] == "too_large"
+    assert _plans(airflow) == before

@@ -319,3 +319,17 @@ def test_dataworks_tasks_of_several_dags_under_workflow_1_are_one_plan_per_dag()
     # with a WorkflowId of its own, the request is that one DAG's
     errors = refused("dataworks", {**request, "WorkflowId": "dw_sales"})
     assert any("backfills one DAG" in m for m in errors.values())
+
+
+def test_a_big_id_map_is_merged_once_per_map_and_looked_up_in_constant_time():
+    big = IdMap.from_yaml(
+        "dags:\n"
+        + "".join(f'  "{n}": dag_{n}\n' for n in range(100_000))
+        + 'aloudata:\n  dags: {"x": dag_x}\n'
+    )
+    first = big.for_system("aloudata")
+    assert big.for_system("aloudata") is first  # merged once, not per request
+    for n in range(0, 100_000, 1000):
+        assert first.dag_key(f"dag_{n}") == str(n)
+    assert first.dag_key("dag_x") == "x" and first.dag_key("unmapped") == "unmapped"
+    assert "reverse" in first._derived  # one reverse index for every lookup after the first
