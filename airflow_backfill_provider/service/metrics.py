@@ -36,9 +36,11 @@ REASONS = (
 
 
 def _stats() -> Any:
-    from airflow.sdk.observability.stats import Stats
+    """Airflow's own metrics module, the one the api-server sets up from ``[metrics]`` at its start
+    (``airflow.sdk``'s ``Stats`` is a copy of it that only task processes set up)."""
+    from airflow._shared.observability.metrics import stats
 
-    return Stats
+    return stats
 
 
 def reason_class(reason: str | None) -> str:
