@@ -13,6 +13,8 @@ from tests.integration.harness import Airflow
 
 API = "/backfill/api/v1"
 GOOD = {"dag_id": "ledger_daily", "dates": ["2024-01-01"]}
+TARGET = "corpus-target"
+"""a paused plan the corpus's lot and steering cases address"""
 
 
 @dataclass(frozen=True)
@@ -149,10 +151,11 @@ CORPUS = [
     Bad("an unknown task", 404, body=plan(tasks={"roots": ["no_such_task"]}), locs=("tasks.roots.0",)),
     Bad("a hostile request id", 422, raw=b"{oops", headers={"X-Request-ID": "x" * 500}),
     # bad query parameters
-    Bad("a negative lot index", 422, method="GET", path="/plans/1/lots/-1"),
-    Bad("a lot page of 100,000", 422, method="GET", path="/plans/1/lots?limit=100000"),
+    # on a plan that exists (rights and existence are answered first: 403 or 404 before 422)
+    Bad("a negative lot index", 422, method="GET", path=f"/plans/{TARGET}/lots/-1"),
+    Bad("a lot page of 100,000", 422, method="GET", path=f"/plans/{TARGET}/lots?limit=100000"),
     Bad("a state that does not exist", 422, method="GET", path="/plans?state=bogus"),
-    Bad("a lot index that is a word", 422, method="POST", path="/plans/1/retry?index=abc"),
+    Bad("a lot index that is a word", 422, method="POST", path=f"/plans/{TARGET}/retry?index=abc"),
     Bad(
         "a preview of a million lots listed",
         422,
@@ -199,6 +202,10 @@ def _count(af: Airflow) -> tuple[int, int]:
 
 @pytest.fixture(scope="module")
 def counted(airflow: Airflow) -> Any:
+    response = airflow.client().post(
+        f"{airflow.url}{API}/plans", json={**GOOD, "name": TARGET, "paused": True}, timeout=120
+    )
+    assert response.status_code in (200, 201), response.text
     before = _count(airflow)
     yield airflow
     assert _count(airflow) == before, "a hostile request created something"

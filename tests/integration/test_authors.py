@@ -55,7 +55,9 @@ def test_operator_submits_a_templated_plan_waits_deferred_and_the_sensor_confirm
     ]
     assert plan["created_by"] == "admin"
     links = airflow.api("GET", "/api/v2/dags/ledger_author/dagRuns/author_run/taskInstances/submit/links")
-    assert links["Backfill plan"].endswith("/plugin/backfill-plans?plan=author-20240910"), links
+    assert links["extra_links"]["Backfill plan"].endswith("/plugin/backfill-plans?plan=author-20240910"), (
+        links
+    )
 
 
 def test_notify_calls_each_notifier_once_when_the_plan_ends(airflow: Airflow):
