@@ -181,7 +181,31 @@ def _run_properties(request: Request, draft: Draft, ids: IdMap) -> None:
     inner.choice("Mode", {"ManualSelection": None})
     _projects(inner, draft, ids)
     inner.taken |= {"Analysis", "RunPolicy", "Alert"}
-    analysis = inner.part("Analysis", inner.data.get("Analysis"), ("Enabled", "Blocked"))
+    _analysis(inner.part("Analysis", inner.data.get("Analysis"), ("Enabled", "Blocked")))
+    policy = inner.data.get("RunPolicy")
+    if policy not in (None, ""):
+        _run_policy(inner.part("RunPolicy", policy, RUN_POLICY), draft)
+    alert = inner.data.get("Alert")
+    if alert not in (None, ""):
+        _alert(inner.part("Alert", alert, ("Type", "NoticeType")), draft, ids)
+    _run_settings(inner, draft, ids)
+
+
+WEIGHT_RULES = {"Upstream": "upstream", "Downstream": "downstream", "Disable": "absolute"}
+
+
+def _run_settings(props: Request, draft: Draft, ids: IdMap) -> None:
+    """Parallelism, order, queue and priority of ``DefaultRunProperties``."""
+    draft.integer("parallelism", "Parallelism", 1, 10, source=props)
+    draft.choice("order", "Order", {"Asc": "asc", "Desc": "desc"}, source=props)
+    resource = props.text("RuntimeResource", max_length=256)
+    if resource is not None:
+        draft.set("queue", ids.queue(resource), f"{props.prefix}RuntimeResource")
+    draft.integer("priority_weight", "Priority", 1, 11, source=props)
+    draft.choice("weight_rule", "PriorityWeightStrategy", WEIGHT_RULES, source=props)
+
+
+def _analysis(analysis: Request) -> None:
     for key in ("Enabled", "Blocked"):
         if analysis.boolean(key) is False:
             analysis.error(
@@ -189,26 +213,6 @@ def _run_properties(request: Request, draft: Draft, ids: IdMap) -> None:
                 "not supported: a plan is always checked before anything is created, and a plan that fails "
                 "the check is never created; drop Analysis or set Enabled and Blocked true",
             )
-    policy = inner.data.get("RunPolicy")
-    if policy not in (None, ""):
-        _run_policy(inner.part("RunPolicy", policy, RUN_POLICY), draft)
-    alert = inner.data.get("Alert")
-    if alert not in (None, ""):
-        _alert(inner.part("Alert", alert, ("Type", "NoticeType")), draft, ids)
-    draft.set("parallelism", inner.integer("Parallelism", 1, 10), "DefaultRunProperties.Parallelism")
-    draft.set("order", inner.choice("Order", {"Asc": "asc", "Desc": "desc"}), "DefaultRunProperties.Order")
-    resource = inner.text("RuntimeResource", max_length=256)
-    if resource is not None:
-        draft.set("queue", ids.queue(resource), "DefaultRunProperties.RuntimeResource")
-    draft.set("priority_weight", inner.integer("Priority", 1, 11), "DefaultRunProperties.Priority")
-    draft.set(
-        "weight_rule",
-        inner.choice(
-            "PriorityWeightStrategy",
-            {"Upstream": "upstream", "Downstream": "downstream", "Disable": "absolute"},
-        ),
-        "DefaultRunProperties.PriorityWeightStrategy",
-    )
 
 
 def _projects(props: Request, draft: Draft, ids: IdMap) -> None:

@@ -57,6 +57,23 @@ class Draft:
             return
         _put(self.fields, field, value)
 
+    # -- a request field read into a plan field, each name written once ---------------------------
+
+    def choice(
+        self, field: str, name: str, words: dict[str, Any], *, source: Request | None = None, **kw: Any
+    ) -> None:
+        """Plan field ``field`` from the word in request field ``name`` (of ``source``, a part)."""
+        src = source or self.request
+        self.set(field, src.choice(name, words, **kw), f"{src.prefix}{name}")
+
+    def integer(self, field: str, name: str, lo: int, hi: int, *, source: Request | None = None) -> None:
+        src = source or self.request
+        self.set(field, src.integer(name, lo, hi), f"{src.prefix}{name}")
+
+    def text(self, field: str, name: str, *, source: Request | None = None, **kw: Any) -> None:
+        src = source or self.request
+        self.set(field, src.text(name, **kw), f"{src.prefix}{name}")
+
     def name_window(self, rng: str, start: str, end: str) -> None:
         """Errors in the window of range ``rng`` (``ranges.0``) name the request's own time fields."""
         self.origin[f"{rng}.window"] = start

@@ -19,18 +19,33 @@ RANGE_FIELDS = ("StartDate", "EndDate", "ExecutionStartTime", "ExecutionEndTime"
 def create_data_backfill_plan(data: Any, ids: IdMap) -> list[BackfillPlan]:
     request = Request(data, "wedata", ignored=TENCENT_COMMON)
     draft = Draft(request, ids, several_dags=True)  # TaskIds of several workflows: one plan each
+    _call(request, draft)
+    tasks = draft.tasks("TaskIds", request.ids("TaskIds", required=True), whole_dag=True)
+    if tasks:
+        draft.set("tasks.include", tasks, "TaskIds")
+    _data_time(request, draft)
+    _run_settings(request, draft)
+    _queue(request, draft, ids)
+    _params(request, draft)
+    return draft.plans(())
+
+
+def _call(request: Request, draft: Draft) -> None:
+    """The action, its API version, and the context kept as tags."""
     request.choice("Action", {"CreateDataBackfillPlan": None})
     version = request.text("Version")
     if version is not None and version != VERSION:
         request.error("Version", f"{version!r}: this endpoint speaks WeData API version {VERSION}")
     draft.tag("Region", request.text("Region", max_length=64))
     draft.tag("ProjectId", request.text("ProjectId", required=True, max_length=64))
-    tasks = draft.tasks("TaskIds", request.ids("TaskIds", required=True), whole_dag=True)
-    if tasks:
-        draft.set("tasks.include", tasks, "TaskIds")
+    draft.text("title", "DataBackfillPlanName", max_length=200)  # a label, reused across calls
+
+
+def _data_time(request: Request, draft: Draft) -> None:
+    """Ranges, or with MONTH_CYCLE the first days of their months; dates in TimeZone, else the DAG's."""
     ranges = _ranges(request, draft)
-    month_cycle = request.choice("RedefineCycleType", {"MONTH_CYCLE": True})
-    if month_cycle:  # seed 003: daily instances become instances on the first day of each month
+    if request.choice("RedefineCycleType", {"MONTH_CYCLE": True}):
+        # seed 003: daily instances become instances on the first day of each month
         firsts = sorted({day for rng in ranges for day in _first_days(rng["start"], rng["end"])})
         if not firsts and ranges:
             request.error("RedefineCycleType", "MONTH_CYCLE: no first day of a month lies in the ranges")
@@ -42,24 +57,25 @@ def create_data_backfill_plan(data: Any, ids: IdMap) -> list[BackfillPlan]:
     zone = request.text("TimeZone", max_length=64)
     if zone is not None:
         draft.set("timezone", iana_from_offset(zone), "TimeZone")
-    draft.set("title", request.text("DataBackfillPlanName", max_length=200), "DataBackfillPlanName")
-    draft.set(
-        "parent_check",
-        request.choice("CheckParentType", {"NONE": "none", "ALL": "all", "MAKE_SCOPE": "scope"}),
-        "CheckParentType",
-    )
+
+
+def _run_settings(request: Request, draft: Draft) -> None:
+    draft.choice("parent_check", "CheckParentType", {"NONE": "none", "ALL": "all", "MAKE_SCOPE": "scope"})
     if request.boolean("SkipEventListening", default=True) is False:
         request.error(
             "SkipEventListening",
             "not supported: a backfill plan's runs never wait for events (asset or dataset updates); "
             "send true or leave it out",
         )
-    draft.set(
-        "self_dependency",
-        request.choice("RedefineSelfWorkflowDependency", {"yes": "on", "no": "off"}),
-        "RedefineSelfWorkflowDependency",
+    draft.choice("self_dependency", "RedefineSelfWorkflowDependency", {"yes": "on", "no": "off"})
+    draft.integer("parallelism", "RedefineParallelNum", 1, 64)
+    draft.choice(
+        "order", "DataTimeOrder", {"NORMAL": "none", "ORDER": "asc", "REVERSE": "desc"}, default="none"
     )
-    draft.set("parallelism", request.integer("RedefineParallelNum", 1, 64), "RedefineParallelNum")
+
+
+def _queue(request: Request, draft: Draft, ids: IdMap) -> None:
+    """The scheduling or integration resource group as the plan's queue: one plan runs on one queue."""
     scheduler = request.text("SchedulerResourceGroupId", max_length=256)
     integration = request.text("IntegrationResourceGroupId", max_length=256)
     if scheduler and integration and scheduler != integration:
@@ -74,6 +90,10 @@ def create_data_backfill_plan(data: Any, ids: IdMap) -> list[BackfillPlan]:
             ids.queue(group),
             "SchedulerResourceGroupId" if scheduler else "IntegrationResourceGroupId",
         )
+
+
+def _params(request: Request, draft: Draft) -> None:
+    """``RedefineParamList[] {Key, Value}`` as the plan's conf."""
     conf: dict[str, Any] = {}
     for i, data in enumerate(request.objects("RedefineParamList")):
         pair = request.part(f"RedefineParamList.{i}", data, ("Key", "Value"))
@@ -82,14 +102,6 @@ def create_data_backfill_plan(data: Any, ids: IdMap) -> list[BackfillPlan]:
             conf[key] = pair.raw("Value")
     if conf:
         draft.set("conf", conf, "RedefineParamList")
-    draft.set(
-        "order",
-        request.choice(
-            "DataTimeOrder", {"NORMAL": "none", "ORDER": "asc", "REVERSE": "desc"}, default="none"
-        ),
-        "DataTimeOrder",
-    )
-    return draft.plans(())
 
 
 def _ranges(request: Request, draft: Draft) -> list[dict[str, Any]]:
