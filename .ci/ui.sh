@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The UI page: rebuild its bundle from source and fail when it differs from the committed one (users
-# get the committed bundle in the wheel, with no Node); install Debian's Chromium for tests/ui.
+# The UI page: lint and format-check its source, rebuild its bundle and fail when it differs from the
+# committed one (users get the committed bundle in the wheel, with no Node); install Debian's Chromium
+# for tests/ui.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 www=airflow_backfill_provider/plugin/www
@@ -14,7 +15,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-(cd "$www" && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+# ESLint and Prettier over the source, then the bundle
+(cd "$www" && npm ci --no-audit --no-fund --loglevel=error && npm run lint && npm run format:check && npm run build)
 if ! git diff --quiet --exit-code -- "$www/dist" || [ -n "$(git status --porcelain -- "$www/dist")" ]; then
   echo "The committed UI bundle differs from its source: run 'npm ci && npm run build' in $www and commit dist/." >&2
   git status --short -- "$www/dist" >&2

@@ -89,7 +89,13 @@ export interface Calendar {
 export interface Preview {
   total: number;
   lots: Lot[];
-  dags: { dag_id: string; run_tasks: string[]; dry_run_tasks: string[]; self_dependency: boolean; parents: string[] }[];
+  dags: {
+    dag_id: string;
+    run_tasks: string[];
+    dry_run_tasks: string[];
+    self_dependency: boolean;
+    parents: string[];
+  }[];
   warnings: string[];
   name: string;
   timezone: string;
@@ -141,7 +147,9 @@ async function call<T>(url: string, init?: RequestInit): Promise<T> {
     body = null;
   }
   if (!response.ok) {
-    const error = (body as { error?: { message?: string; fields?: FieldError[]; request_id?: string } } | null)?.error;
+    const error = (
+      body as { error?: { message?: string; fields?: FieldError[]; request_id?: string } } | null
+    )?.error;
     const detail = (body as { detail?: unknown } | null)?.detail;
     const message =
       error?.message ??
@@ -167,12 +175,18 @@ const backfill = (path: string) => appUrl(`backfill/api/v1/${path}`);
 const plan = (ref: string | number) => `plans/${encodeURIComponent(String(ref))}`;
 
 export const api = {
-  listPlans: (params: { dag_id?: string; state?: string; q?: string; limit: number; offset: number }, signal?: AbortSignal) =>
-    call<{ plans: Plan[]; total: number }>(backfill(`plans${query(params)}`), { signal }),
+  listPlans: (
+    params: { dag_id?: string; state?: string; q?: string; limit: number; offset: number },
+    signal?: AbortSignal,
+  ) => call<{ plans: Plan[]; total: number }>(backfill(`plans${query(params)}`), { signal }),
   getPlan: (ref: string | number, signal?: AbortSignal) => call<Plan>(backfill(plan(ref)), { signal }),
-  calendar: (ref: string | number, signal?: AbortSignal) => call<Calendar>(backfill(`${plan(ref)}/calendar`), { signal }),
-  lots: (ref: string | number, params: { state?: string; limit: number; offset: number }, signal?: AbortSignal) =>
-    call<{ lots: Lot[]; total: number }>(backfill(`${plan(ref)}/lots${query(params)}`), { signal }),
+  calendar: (ref: string | number, signal?: AbortSignal) =>
+    call<Calendar>(backfill(`${plan(ref)}/calendar`), { signal }),
+  lots: (
+    ref: string | number,
+    params: { state?: string; limit: number; offset: number },
+    signal?: AbortSignal,
+  ) => call<{ lots: Lot[]; total: number }>(backfill(`${plan(ref)}/lots${query(params)}`), { signal }),
   lot: (ref: string | number, index: number, signal?: AbortSignal) =>
     call<LotDetail>(backfill(`${plan(ref)}/lots/${index}`), { signal }),
   preview: (body: unknown, signal?: AbortSignal) =>
@@ -207,7 +221,8 @@ export const api = {
 export const links = {
   dag: (dagId: string) => appUrl(`dags/${encodeURIComponent(dagId)}`),
   nativeBackfills: (dagId: string) => appUrl(`dags/${encodeURIComponent(dagId)}/backfills`),
-  run: (dagId: string, runId: string) => appUrl(`dags/${encodeURIComponent(dagId)}/runs/${encodeURIComponent(runId)}`),
+  run: (dagId: string, runId: string) =>
+    appUrl(`dags/${encodeURIComponent(dagId)}/runs/${encodeURIComponent(runId)}`),
   taskInstance: (dagId: string, runId: string, taskId: string, mapIndex: number) =>
     appUrl(
       `dags/${encodeURIComponent(dagId)}/runs/${encodeURIComponent(runId)}/tasks/${encodeURIComponent(taskId)}` +

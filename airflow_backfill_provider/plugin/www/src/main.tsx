@@ -1,9 +1,9 @@
 // The "Backfill plans" page of the Airflow UI. Airflow loads this bundle and renders its default
 // export with the page's props: in the navigation none, on a DAG's tab ``dagId``.
-import { NewPlan } from "./NewPlan";
-import { PlanList } from "./PlanList";
-import { PlanView } from "./PlanView";
-import { useRoute } from "./components";
+import { useRoute } from "./hooks/useRoute";
+import { NewPlan } from "./pages/NewPlan";
+import { PlanList } from "./pages/PlanList";
+import { PlanView } from "./pages/PlanView";
 import { CSS } from "./styles";
 
 export interface PluginProps {

@@ -2,9 +2,13 @@
 // plan on the page is still being worked on.
 import { useEffect, useState } from "react";
 
-import { api, FINAL_PLAN_STATES, PLAN_STATES, type Plan } from "./api";
-import { ErrorAlert, Pager, ProgressBar, StateBadge, StateSelect, useDelayed, usePolled } from "./components";
-import { dateTime } from "./format";
+import { api, FINAL_PLAN_STATES, PLAN_STATES, type Plan } from "../api";
+import { ErrorAlert } from "../components/ErrorAlert";
+import { Pager } from "../components/Pager";
+import { ProgressBar, StateBadge, StateSelect } from "../components/StateBadge";
+import { dateTime } from "../format";
+import { useDelayed } from "../hooks/useDelayed";
+import { usePolled } from "../hooks/usePolled";
 
 const PAGE = 25;
 
@@ -36,7 +40,11 @@ export function PlanList({
 
   const key = JSON.stringify([dagId, state, text, offset]);
   const { data, error } = usePolled(
-    (signal) => api.listPlans({ dag_id: dagId || undefined, state: state || undefined, q: text || undefined, limit: PAGE, offset }, signal),
+    (signal) =>
+      api.listPlans(
+        { dag_id: dagId || undefined, state: state || undefined, q: text || undefined, limit: PAGE, offset },
+        signal,
+      ),
     key,
     (found) => !!found?.plans.some((p) => !FINAL_PLAN_STATES.includes(p.state)),
   );
@@ -45,7 +53,12 @@ export function PlanList({
     <section aria-label="backfill plans">
       <div className="spread">
         <h1>Backfill plans{fixedDagId ? ` of ${fixedDagId}` : ""}</h1>
-        <button type="button" className="primary" aria-label="New plan" onClick={() => go({ view: "new", plan: null, lot: null })}>
+        <button
+          type="button"
+          className="primary"
+          aria-label="New plan"
+          onClick={() => go({ view: "new", plan: null, lot: null })}
+        >
           New plan
         </button>
       </div>
@@ -124,8 +137,16 @@ export function PlanList({
           ))}
         </tbody>
       </table>
-      {data && data.plans.length === 0 ? <p className="muted">No plan matches. Create one with “New plan”.</p> : null}
-      <Pager what="plans" offset={offset} page={PAGE} total={total} onOffset={(n) => go({ offset: String(n) })} />
+      {data && data.plans.length === 0 ? (
+        <p className="muted">No plan matches. Create one with “New plan”.</p>
+      ) : null}
+      <Pager
+        what="plans"
+        offset={offset}
+        page={PAGE}
+        total={total}
+        onOffset={(n) => go({ offset: String(n) })}
+      />
     </section>
   );
 }

@@ -2,9 +2,13 @@
 // per-lot retry, a lot's detail, and the steering buttons. Live while the plan is being worked on.
 import { useEffect, useState } from "react";
 
-import { api, FINAL_PLAN_STATES, LOT_STATES, links, type Lot, type LotDetail, type Plan } from "./api";
-import { CalendarView, ErrorAlert, Pager, ProgressBar, StateBadge, StateSelect, usePolled } from "./components";
-import { between, dateTime, duration, stateColor } from "./format";
+import { api, FINAL_PLAN_STATES, LOT_STATES, links, type Lot, type LotDetail, type Plan } from "../api";
+import { CalendarView } from "../components/CalendarView";
+import { ErrorAlert } from "../components/ErrorAlert";
+import { Pager } from "../components/Pager";
+import { ProgressBar, StateBadge, StateSelect } from "../components/StateBadge";
+import { between, dateTime, duration, stateColor } from "../format";
+import { usePolled } from "../hooks/usePolled";
 
 const PAGE = 50;
 const RETRYABLE = ["failed", "blocked", "cancelled"];
@@ -40,11 +44,23 @@ export function PlanView({
   const [confirmCancel, setConfirmCancel] = useState(false);
 
   const isLive = (p: Plan | undefined) => !p || !FINAL_PLAN_STATES.includes(p.state);
-  const plan = usePolled((signal) => api.getPlan(planRef, signal), `${planRef}-${version}`, isLive, 2500, planRef);
+  const plan = usePolled(
+    (signal) => api.getPlan(planRef, signal),
+    `${planRef}-${version}`,
+    isLive,
+    2500,
+    planRef,
+  );
   const live = isLive(plan.data);
   // calendar and lots reload at once when the plan's state or counts move, and poll while it is live
   const moved = `${version}-${plan.data?.state}-${JSON.stringify(plan.data?.counts ?? {})}`;
-  const calendar = usePolled((signal) => api.calendar(planRef, signal), `${planRef}-${moved}`, () => live, 4000, planRef);
+  const calendar = usePolled(
+    (signal) => api.calendar(planRef, signal),
+    `${planRef}-${moved}`,
+    () => live,
+    4000,
+    planRef,
+  );
   const lots = usePolled(
     (signal) => api.lots(planRef, { state: lotState || undefined, limit: PAGE, offset }, signal),
     `${planRef}-${lotState}-${offset}-${moved}`,
@@ -70,7 +86,11 @@ export function PlanView({
   if (!p) {
     return (
       <section aria-label="backfill plan">
-        <button type="button" aria-label="Back to plans" onClick={() => go({ plan: null, lot: null, lot_state: null, lot_offset: null })}>
+        <button
+          type="button"
+          aria-label="Back to plans"
+          onClick={() => go({ plan: null, lot: null, lot_state: null, lot_offset: null })}
+        >
           Back to plans
         </button>
         {plan.error ? <ErrorAlert error={plan.error} /> : <p className="muted">Loading plan {planRef}…</p>}
@@ -91,24 +111,44 @@ export function PlanView({
             <StateBadge state={p.state} />
           </h1>
           <div className="muted">
-            DAG <a href={links.dag(p.dag_id)}>{p.dag_id}</a> · created {dateTime(p.created_at)} by {p.created_by ?? "–"} · started{" "}
-            {dateTime(p.started_at)} · ended {dateTime(p.ended_at)} · {p.timezone} ·{" "}
-            <a href={links.nativeBackfills(p.dag_id)}>Airflow's Backfills tab</a>
+            DAG <a href={links.dag(p.dag_id)}>{p.dag_id}</a> · created {dateTime(p.created_at)} by{" "}
+            {p.created_by ?? "–"} · started {dateTime(p.started_at)} · ended {dateTime(p.ended_at)} ·{" "}
+            {p.timezone} · <a href={links.nativeBackfills(p.dag_id)}>Airflow's Backfills tab</a>
           </div>
         </div>
         <div className="row" role="toolbar" aria-label="steer the plan">
-          <button type="button" aria-label="Back to plans" onClick={() => go({ plan: null, lot: null, lot_state: null, lot_offset: null })}>
+          <button
+            type="button"
+            aria-label="Back to plans"
+            onClick={() => go({ plan: null, lot: null, lot_state: null, lot_offset: null })}
+          >
             Back to plans
           </button>
-          <button type="button" aria-label="Pause" disabled={!can.pause || !!busy} onClick={() => steer("pause")}>
+          <button
+            type="button"
+            aria-label="Pause"
+            disabled={!can.pause || !!busy}
+            onClick={() => steer("pause")}
+          >
             Pause
           </button>
-          <button type="button" aria-label="Resume" disabled={!can.resume || !!busy} onClick={() => steer("resume")}>
+          <button
+            type="button"
+            aria-label="Resume"
+            disabled={!can.resume || !!busy}
+            onClick={() => steer("resume")}
+          >
             Resume
           </button>
           {confirmCancel ? (
             <>
-              <button type="button" className="danger" aria-label="Confirm cancel" disabled={!!busy} onClick={() => steer("cancel")}>
+              <button
+                type="button"
+                className="danger"
+                aria-label="Confirm cancel"
+                disabled={!!busy}
+                onClick={() => steer("cancel")}
+              >
                 Confirm cancel
               </button>
               <button type="button" aria-label="Keep running" onClick={() => setConfirmCancel(false)}>
@@ -116,11 +156,22 @@ export function PlanView({
               </button>
             </>
           ) : (
-            <button type="button" className="danger" aria-label="Cancel" disabled={!can.cancel || !!busy} onClick={() => setConfirmCancel(true)}>
+            <button
+              type="button"
+              className="danger"
+              aria-label="Cancel"
+              disabled={!can.cancel || !!busy}
+              onClick={() => setConfirmCancel(true)}
+            >
               Cancel
             </button>
           )}
-          <button type="button" aria-label="Retry failed" disabled={!can.retry || !!busy} onClick={() => steer("retry")}>
+          <button
+            type="button"
+            aria-label="Retry failed"
+            disabled={!can.retry || !!busy}
+            onClick={() => steer("retry")}
+          >
             Retry failed
           </button>
         </div>
@@ -203,11 +254,20 @@ export function PlanView({
               <td>{duration(between(lot.start_date, lot.end_date))}</td>
               <td>
                 <div className="row">
-                  <button type="button" aria-label={`Details of lot ${lot.index}`} onClick={() => go({ lot: String(lot.index) })}>
+                  <button
+                    type="button"
+                    aria-label={`Details of lot ${lot.index}`}
+                    onClick={() => go({ lot: String(lot.index) })}
+                  >
                     Details
                   </button>
                   {RETRYABLE.includes(lot.state) ? (
-                    <button type="button" aria-label={`Retry lot ${lot.index}`} disabled={!!busy} onClick={() => steer("retry", lot.index)}>
+                    <button
+                      type="button"
+                      aria-label={`Retry lot ${lot.index}`}
+                      disabled={!!busy}
+                      onClick={() => steer("retry", lot.index)}
+                    >
                       Retry
                     </button>
                   ) : null}
@@ -217,15 +277,39 @@ export function PlanView({
           ))}
         </tbody>
       </table>
-      <Pager what="lots" offset={offset} page={PAGE} total={total} onOffset={(n) => go({ lot_offset: String(n) }, true)} />
+      <Pager
+        what="lots"
+        offset={offset}
+        page={PAGE}
+        total={total}
+        onOffset={(n) => go({ lot_offset: String(n) }, true)}
+      />
       {lotIndex !== null ? (
-        <LotPanel planRef={planRef} index={Number(lotIndex)} live={live} version={version} onClose={() => go({ lot: null })} />
+        <LotPanel
+          planRef={planRef}
+          index={Number(lotIndex)}
+          live={live}
+          version={version}
+          onClose={() => go({ lot: null })}
+        />
       ) : null}
     </section>
   );
 }
 
-function LotPanel({ planRef, index, live, version, onClose }: { planRef: string; index: number; live: boolean; version: number; onClose: () => void }) {
+function LotPanel({
+  planRef,
+  index,
+  live,
+  version,
+  onClose,
+}: {
+  planRef: string;
+  index: number;
+  live: boolean;
+  version: number;
+  onClose: () => void;
+}) {
   const { data, error } = usePolled<LotDetail>(
     (signal) => api.lot(planRef, index, signal),
     `${planRef}-${index}-${version}`,
@@ -257,7 +341,11 @@ function LotPanel({ planRef, index, live, version, onClose }: { planRef: string;
           {data.reason ? <p className="muted">{data.reason}</p> : null}
           <p>
             Run:{" "}
-            {data.run_id ? <a href={links.run(data.dag_id, data.run_id)}>{data.run_id}</a> : "not created yet"}
+            {data.run_id ? (
+              <a href={links.run(data.dag_id, data.run_id)}>{data.run_id}</a>
+            ) : (
+              "not created yet"
+            )}
             {" · "}started {dateTime(data.start_date)} · ended {dateTime(data.end_date)}
           </p>
           <h3>Timeline</h3>
@@ -282,13 +370,18 @@ function LotPanel({ planRef, index, live, version, onClose }: { planRef: string;
                 </span>
               </div>
               <div className="muted">
-                try {ti.try_number} · {ti.hostname ?? "no host"} · {dateTime(ti.start_date)} → {dateTime(ti.end_date)} ·{" "}
-                {data.run_id ? <a href={links.taskInstance(data.dag_id, data.run_id, ti.task_id, ti.map_index)}>log</a> : null}
+                try {ti.try_number} · {ti.hostname ?? "no host"} · {dateTime(ti.start_date)} →{" "}
+                {dateTime(ti.end_date)} ·{" "}
+                {data.run_id ? (
+                  <a href={links.taskInstance(data.dag_id, data.run_id, ti.task_id, ti.map_index)}>log</a>
+                ) : null}
               </div>
               {Object.entries(ti.rendered_fields).map(([field, value]) => (
                 <div key={field}>
                   <span className="muted">{field}</span>
-                  <pre data-field={field}>{typeof value === "string" ? value : JSON.stringify(value, null, 2)}</pre>
+                  <pre data-field={field}>
+                    {typeof value === "string" ? value : JSON.stringify(value, null, 2)}
+                  </pre>
                 </div>
               ))}
               {ti.error ? (
