@@ -82,9 +82,7 @@ def _same_or_conflict(existing: PlanRow, spec: BackfillPlan, session: Session) -
 def _insert_plan(
     spec: BackfillPlan, name: str, planned: PlannedBackfill, user: str | None, session: Session
 ) -> PlanRow:
-    from airflow.models.backfill import Backfill, ReprocessBehavior
-
-    created = now()
+    """The plan's row, an Airflow Backfill row and a plan-DAG row per DAG, and its lots."""
     row = PlanRow(
         name=name,
         dag_id=spec.dag_id,
@@ -94,53 +92,78 @@ def _insert_plan(
         state=(PlanState.PAUSED if spec.paused else PlanState.QUEUED).value,
         total_lots=len(planned.lots),
         warnings=planned.warnings,
-        created_at=created,
+        created_at=now(),
         created_by=user,
         cursor=0,
     )
     session.add(row)
     session.flush()
     ensure_parked_pool(session)
-    reprocess = {
-        "none": ReprocessBehavior.NONE,
-        "failed": ReprocessBehavior.FAILED,
-        "all": ReprocessBehavior.COMPLETED,
-    }
-    _, upstream = dag_graph(session) if spec.parent_check == "all" else ({}, {})
-    bounds: dict[str, tuple[dt.datetime, dt.datetime]] = {}
-    for lot in planned.lots:
-        lo, hi = bounds.get(lot.dag_id, (lot.start, lot.end))
-        bounds[lot.dag_id] = (min(lo, lot.start), max(hi, lot.end))
+    outside = _parents_outside(spec, planned, session)
+    bounds = _data_time_by_dag(planned)
     for dag_id, planned_dag in planned.dags.items():
-        backfill = Backfill(
-            dag_id=dag_id,
-            from_date=bounds[dag_id][0],
-            to_date=bounds[dag_id][1],
-            dag_run_conf=spec.conf,
-            is_paused=spec.paused,
-            reprocess_behavior=reprocess[spec.reprocess],
-            max_active_runs=spec.parallelism,
-            triggering_user_name=user,
-        )
-        session.add(backfill)
-        session.flush()
-        outside = (
-            sorted(set(upstream.get(dag_id, ())) - set(planned.dags)) if spec.parent_check == "all" else []
-        )
+        backfill_id = _insert_backfill(spec, dag_id, bounds[dag_id], user, session)
         session.add(
             PlanDagRow(
                 plan_id=row.id,
                 dag_id=dag_id,
-                backfill_id=backfill.id,
+                backfill_id=backfill_id,
                 run_tasks=sorted(planned_dag.tasks.run),
                 dry_run_tasks=sorted(planned_dag.tasks.dry_run),
                 self_dependency=planned_dag.self_dependency,
-                parents=[*planned_dag.parents, *(f"{OUTSIDE}{d}" for d in outside)],
+                parents=[*planned_dag.parents, *(f"{OUTSIDE}{d}" for d in outside.get(dag_id, ()))],
                 past_dependent=planned_dag.past_dependent,
             )
         )
     _insert_lots(row.id, planned, session)
     return row
+
+
+def _parents_outside(spec: BackfillPlan, planned: PlannedBackfill, session: Session) -> dict[str, list[str]]:
+    """With ``parent_check: all``, each DAG's parent DAGs outside the plan (their runs gate its lots)."""
+    if spec.parent_check != "all":
+        return {}
+    _, upstream = dag_graph(session)
+    return {dag_id: sorted(set(upstream.get(dag_id, ())) - set(planned.dags)) for dag_id in planned.dags}
+
+
+def _data_time_by_dag(planned: PlannedBackfill) -> dict[str, tuple[dt.datetime, dt.datetime]]:
+    """The first start and last end of each DAG's lots."""
+    bounds: dict[str, tuple[dt.datetime, dt.datetime]] = {}
+    for lot in planned.lots:
+        lo, hi = bounds.get(lot.dag_id, (lot.start, lot.end))
+        bounds[lot.dag_id] = (min(lo, lot.start), max(hi, lot.end))
+    return bounds
+
+
+def _insert_backfill(
+    spec: BackfillPlan,
+    dag_id: str,
+    bounds: tuple[dt.datetime, dt.datetime],
+    user: str | None,
+    session: Session,
+) -> int:
+    """The Airflow Backfill row of one DAG of the plan (Airflow's Backfills tab shows it); its id."""
+    from airflow.models.backfill import Backfill, ReprocessBehavior
+
+    reprocess = {
+        "none": ReprocessBehavior.NONE,
+        "failed": ReprocessBehavior.FAILED,
+        "all": ReprocessBehavior.COMPLETED,
+    }
+    backfill = Backfill(
+        dag_id=dag_id,
+        from_date=bounds[0],
+        to_date=bounds[1],
+        dag_run_conf=spec.conf,
+        is_paused=spec.paused,
+        reprocess_behavior=reprocess[spec.reprocess],
+        max_active_runs=spec.parallelism,
+        triggering_user_name=user,
+    )
+    session.add(backfill)
+    session.flush()
+    return int(backfill.id)
 
 
 def _insert_lots(plan_id: int, planned: PlannedBackfill, session: Session) -> None:
