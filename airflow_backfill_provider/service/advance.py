@@ -26,8 +26,8 @@ from airflow_backfill_provider.plan.tasks import TaskPlan, select_tasks
 from airflow_backfill_provider.service import lot_states, materialise
 from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.ending import finish, stop_lots, update_backfills
-from airflow_backfill_provider.service.gates import Verdict, gate, hold_reason
-from airflow_backfill_provider.service.lot_states import RunSeen
+from airflow_backfill_provider.service.gates import gate, hold_reason
+from airflow_backfill_provider.service.lot_states import ExistingRun, RunChoice, RunSeen, Verdict
 from airflow_backfill_provider.service.lots import now, set_state
 from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow, in_flight_sql
 from airflow_backfill_provider.states import (
@@ -320,25 +320,23 @@ def _materialise(
         ),
         None,
     )
-    if mine is not None and mine.state in ("queued", "running"):  # this lot's own run, still in flight
+    other = existing[0] if existing else None
+    choice, state, reason = lot_states.of_existing_runs(
+        None if mine is None else ExistingRun(mine.run_id, str(mine.state)),
+        None if other is None else ExistingRun(other.run_id, str(other.state)),
+        spec.reprocess,
+    )
+    if choice == RunChoice.KEEP and mine is not None:
         lot.run_id, lot.logical_date = mine.run_id, mine.logical_date
-        return LotState.PENDING, None
-    if mine is not None:  # this lot's own run, ended (a cancel, then a retry): run it again
-        run = materialise.adopt_run(dag, mine, plan, spec, plan_dag, lot, task_plan.dry_run, session)
-    elif existing:
-        other = existing[0]
-        if other.state in ("queued", "running"):
-            return LotState.WAITING, f"waits for run '{other.run_id}' of this interval, in flight elsewhere"
-        redo = spec.reprocess == "all" or (spec.reprocess == "failed" and other.state == "failed")
-        if not redo:
-            return (
-                LotState.SKIPPED,
-                f"run '{other.run_id}' already {other.state} (reprocess: {spec.reprocess})",
-            )
-        run = materialise.adopt_run(dag, other, plan, spec, plan_dag, lot, task_plan.dry_run, session)
-    else:
+        return state, reason
+    if choice in (RunChoice.WAIT, RunChoice.SKIP):
+        return state, reason
+    if choice == RunChoice.CREATE:
         run_id = materialise.free_run_id(lot.dag_id, base, session)
         run = materialise.create_run(dag, plan, spec, plan_dag, lot, run_id, task_plan.dry_run, session)
+    else:  # RERUN_OWN or ADOPT
+        again = mine if choice == RunChoice.RERUN_OWN else other
+        run = materialise.adopt_run(dag, again, plan, spec, plan_dag, lot, task_plan.dry_run, session)
     if (version := spec.version_of(lot.dag_id)) is not None:
         materialise.pin_version(run, version, session)
     materialise.prepare_task_instances(
@@ -350,7 +348,7 @@ def _materialise(
         session=session,
     )
     lot.run_id, lot.logical_date = run.run_id, run.logical_date
-    return LotState.PENDING, None
+    return state, reason
 
 
 def _settle(plan: PlanRow, in_flight: dict[str, int], session: Session) -> None:

@@ -9,74 +9,60 @@ rows; a held plan's Backfill rows are paused.
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.plan.model import BackfillPlan
+from airflow_backfill_provider.service import lot_states
 from airflow_backfill_provider.service.dags import serialized_dag
+from airflow_backfill_provider.service.lot_states import Followed, Verdict
 from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow
-from airflow_backfill_provider.states import SUCCEEDED_LOTS, UNSUCCESSFUL_LOTS, LotState
+from airflow_backfill_provider.states import LotState
 
 OUTSIDE = "outside:"
 """prefix of a parent DAG outside the plan in ``PlanDagRow.parents`` (``parent_check: all``)"""
 
 
-class Verdict(str, Enum):
-    GO = "go"
-    WAIT = "wait"
-    BLOCKED = "blocked"
-
-
 def gate(
     plan: PlanRow, spec: BackfillPlan, plan_dag: PlanDagRow, lot: LotRow, dag_count: int, session: Session
 ) -> tuple[Verdict, str | None]:
-    """(GO, None), or why not: (WAIT, reason) or (BLOCKED, reason)."""
-    followed: list[tuple[LotRow | None, str]] = []
+    """(GO, None), or why not: (WAIT, reason) or (BLOCKED, reason) — decided by ``lot_states``."""
+    followed: list[Followed | None] = []
     if plan_dag.self_dependency:
-        followed.append((_previous_lot(plan, lot, session), "self-dependency"))
+        followed.append(_followed(_previous_lot(plan, lot, session), "self-dependency"))
     if spec.parent_check in ("scope", "all"):
         followed += [
-            (_parent_lot(plan, lot, parent, dag_count, session), f"parent_check, DAG '{parent}'")
+            _followed(_parent_lot(plan, lot, parent, dag_count, session), f"parent_check, DAG '{parent}'")
             for parent in plan_dag.parents
             if not parent.startswith(OUTSIDE)
         ]
-    for other, why in followed:
-        if other is None or other.state in SUCCEEDED_LOTS:
-            continue
-        if other.state in UNSUCCESSFUL_LOTS:
-            return Verdict.BLOCKED, f"lot {other.idx} did not succeed ({why})"
-        return Verdict.WAIT, f"waits for lot {other.idx} to succeed ({why})"
-    if spec.parent_check == "all":
-        missing = _missing_outside_parents(spec, plan_dag, lot, session)
-        if missing:
-            return Verdict.WAIT, f"waits for parents outside the plan: {missing}"
-    return Verdict.GO, None
+    verdict, reason = lot_states.of_followed(followed)
+    if verdict == Verdict.GO and spec.parent_check == "all":
+        return lot_states.of_outside_parents(_missing_outside_parents(spec, plan_dag, lot, session))
+    return verdict, reason
+
+
+def _followed(lot: LotRow | None, why: str) -> Followed | None:
+    return None if lot is None else Followed(lot.idx, str(lot.state), why)
 
 
 def hold_reason(plan: PlanRow, spec: BackfillPlan, session: Session) -> tuple[str | None, bool]:
-    """Why the plan starts no lot now, or None; and whether that is final (``max_failures``: the plan
-    stops; retry resumes it) or passes (``run_window``: lots start when it opens)."""
+    """Why the plan starts no lot now, or None; and whether that is final (``lot_states.of_hold``)."""
+    failed = 0
     if spec.max_failures is not None:
-        failed = session.scalar(
-            select(func.count()).where(LotRow.plan_id == plan.id, LotRow.state == LotState.FAILED.value)
-        )
-        if failed and failed >= spec.max_failures:
-            return (
-                f"stopped after {failed} failed lot{'s' if failed > 1 else ''} (max_failures: "
-                f"{spec.max_failures}); retry resumes",
-                True,
+        failed = (
+            session.scalar(
+                select(func.count()).where(LotRow.plan_id == plan.id, LotRow.state == LotState.FAILED.value)
             )
-    window = spec.run_window
-    if window is not None and not window.open_at(dt.datetime.now(dt.timezone.utc), plan.timezone):
-        return (
-            f"outside the run window {window.start}-{window.end} ({window.timezone or plan.timezone}): "
-            "lots start inside it",
-            False,
+            or 0
         )
-    return None, False
+    window = spec.run_window
+    closed = None
+    if window is not None and not window.open_at(dt.datetime.now(dt.timezone.utc), plan.timezone):
+        closed = f"{window.start}-{window.end} ({window.timezone or plan.timezone})"
+    return lot_states.of_hold(failed=failed, max_failures=spec.max_failures, window_closed=closed)
 
 
 def _previous_lot(plan: PlanRow, lot: LotRow, session: Session) -> LotRow | None:

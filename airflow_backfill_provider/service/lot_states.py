@@ -1,15 +1,23 @@
-"""What state a lot with a run is in: pure — what its run looks like in, its state and reason out.
+"""Every decision on a lot's state, pure: what the driver's pass read in, a state and a reason out.
 
-The driver's pass reads each lot in flight with its run (``advance._follow_runs``) and applies the
-verdict of ``of_run``; ``tests/unit/test_lot_states.py`` tables every case.
+- ``of_run``: a lot with a run, from what its run looks like;
+- ``of_followed``: a lot without a run, from the lots its gates follow (self-dependency, parents);
+- ``of_outside_parents``: ``parent_check: all``, from what is missing outside the plan;
+- ``of_existing_runs``: a lot whose gates are open, from the runs its interval already has;
+- ``of_hold``: the lots next in line of a plan held by ``max_failures`` or ``run_window``.
+
+The pass (``advance.py``, ``gates.py``) reads the database and applies these verdicts;
+``tests/unit/test_lot_states.py`` tables every case.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import Enum
 
-from airflow_backfill_provider.states import LotState
+from airflow_backfill_provider.states import SUCCEEDED_LOTS, UNSUCCESSFUL_LOTS, LotState
 
 UTC = dt.timezone.utc
 
@@ -63,3 +71,100 @@ def of_run(
     if plan_paused:
         return LotState.PENDING, "the plan is paused"
     return LotState.PENDING, None
+
+
+class Verdict(str, Enum):
+    """A lot gate's answer for a lot without a run."""
+
+    GO = "go"
+    WAIT = "wait"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True)
+class Followed:
+    """A lot another lot's gate follows (its previous lot, a parent DAG's lot), and why."""
+
+    idx: int
+    state: str
+    why: str
+
+
+def of_followed(followed: Iterable[Followed | None]) -> tuple[Verdict, str | None]:
+    """GO when every followed lot succeeded (or there is none); else the first that did not says why."""
+    for other in followed:
+        if other is None or other.state in SUCCEEDED_LOTS:
+            continue
+        if other.state in UNSUCCESSFUL_LOTS:
+            return Verdict.BLOCKED, f"lot {other.idx} did not succeed ({other.why})"
+        return Verdict.WAIT, f"waits for lot {other.idx} to succeed ({other.why})"
+    return Verdict.GO, None
+
+
+def of_outside_parents(missing: str | None) -> tuple[Verdict, str | None]:
+    """``parent_check: all``: a lot waits while a parent outside the plan has not succeeded for it."""
+    if missing:
+        return Verdict.WAIT, f"waits for parents outside the plan: {missing}"
+    return Verdict.GO, None
+
+
+class RunChoice(str, Enum):
+    """What a lot whose gates are open does with its interval's runs."""
+
+    KEEP = "keep"  # its own run is still in flight: follow it
+    RERUN_OWN = "rerun_own"  # its own run ended (a cancel, then a retry): run it again
+    ADOPT = "adopt"  # another run of the interval ended and the plan reprocesses it: clear and run it
+    CREATE = "create"  # the interval has no run: make one
+    WAIT = "wait"  # another run of the interval is in flight
+    SKIP = "skip"  # another run of the interval ended and the plan does not reprocess it
+
+
+@dataclass(frozen=True)
+class ExistingRun:
+    run_id: str
+    state: str
+
+
+def of_existing_runs(
+    own: ExistingRun | None, other: ExistingRun | None, reprocess: str
+) -> tuple[RunChoice, LotState, str | None]:
+    """The choice, and the lot's state and reason after it (``pending`` once it has a run).
+
+    ``own`` is the lot's own run (its run id, still under its plan's Backfill); ``other`` the first
+    other run of its interval.
+    """
+    if own is not None:
+        in_flight = own.state in ("queued", "running")
+        return (RunChoice.KEEP if in_flight else RunChoice.RERUN_OWN), LotState.PENDING, None
+    if other is None:
+        return RunChoice.CREATE, LotState.PENDING, None
+    if other.state in ("queued", "running"):
+        return (
+            RunChoice.WAIT,
+            LotState.WAITING,
+            f"waits for run '{other.run_id}' of this interval, in flight elsewhere",
+        )
+    if reprocess == "all" or (reprocess == "failed" and other.state == "failed"):
+        return RunChoice.ADOPT, LotState.PENDING, None
+    return (
+        RunChoice.SKIP,
+        LotState.SKIPPED,
+        f"run '{other.run_id}' already {other.state} (reprocess: {reprocess})",
+    )
+
+
+def of_hold(*, failed: int, max_failures: int | None, window_closed: str | None) -> tuple[str | None, bool]:
+    """Why a plan starts no lot now, or None; and whether that is final.
+
+    ``max_failures`` reached is final (the plan stops once nothing runs; retry resumes it); a closed
+    ``run_window`` (``window_closed`` describes it) passes: lots start when it opens.
+    """
+    if max_failures is not None and failed and failed >= max_failures:
+        return (
+            f"stopped after {failed} failed lot{'s' if failed > 1 else ''} (max_failures: "
+            f"{max_failures}); retry resumes",
+            True,
+        )
+    if window_closed is not None:
+        return f"outside the run window {window_closed}: lots start inside it", False
+    return None, False

@@ -6,7 +6,18 @@ import datetime as dt
 
 import pytest
 
-from airflow_backfill_provider.service.lot_states import RunSeen, of_run
+from airflow_backfill_provider.service.lot_states import (
+    ExistingRun,
+    Followed,
+    RunChoice,
+    RunSeen,
+    Verdict,
+    of_existing_runs,
+    of_followed,
+    of_hold,
+    of_outside_parents,
+    of_run,
+)
 from airflow_backfill_provider.states import LotState
 
 NOW = dt.datetime(2024, 6, 1, 12, tzinfo=dt.timezone.utc)
@@ -36,3 +47,77 @@ def test_a_lots_state_from_its_run(run: RunSeen, flags: dict, state: LotState, r
     found_state, found_reason = of_run(run, "d", END, **{**FLAGS, **flags}, now=NOW)
     assert found_state == state
     assert (found_reason is None) if reason is None else (reason in (found_reason or ""))
+
+
+# A lot without a run: the lots its gates follow (self-dependency, parents), in order.
+DONE, RUNS, FAILED = (
+    Followed(3, "success", "self-dependency"),
+    Followed(4, "running", "parent"),
+    Followed(5, "failed", "p"),
+)
+FOLLOWED = [
+    ([], Verdict.GO, None),
+    ([None, DONE, Followed(2, "skipped", "x")], Verdict.GO, None),  # none, succeeded, or skipped: go
+    ([DONE, RUNS, FAILED], Verdict.WAIT, "waits for lot 4 to succeed (parent)"),  # the first not done says why
+    ([FAILED, RUNS], Verdict.BLOCKED, "lot 5 did not succeed (p)"),
+    ([Followed(6, "blocked", "q")], Verdict.BLOCKED, "lot 6 did not succeed (q)"),
+    ([Followed(7, "pending", "r")], Verdict.WAIT, "waits for lot 7"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("followed", "verdict", "reason"), FOLLOWED)
+def test_a_lots_gate_from_the_lots_it_follows(followed: list, verdict: Verdict, reason: str | None):
+    found, why = of_followed(followed)
+    assert found == verdict
+    assert (why is None) if reason is None else (reason in (why or ""))
+
+
+def test_parents_outside_the_plan_hold_a_lot_while_one_is_missing():
+    assert of_outside_parents(None) == (Verdict.GO, None)
+    verdict, why = of_outside_parents("no successful run of DAG 'up' covers this lot's interval")
+    assert verdict == Verdict.WAIT and "parents outside the plan: no successful run of DAG 'up'" in (
+        why or ""
+    )
+
+
+# A lot whose gates are open: its interval's runs and the plan's reprocess.
+OWN_LIVE, OWN_DONE = ExistingRun("mine", "running"), ExistingRun("mine", "failed")
+OTHER_OK, OTHER_BAD, OTHER_LIVE = (
+    ExistingRun("m1", "success"),
+    ExistingRun("m2", "failed"),
+    ExistingRun("m3", "queued"),
+)
+RUNS_SEEN = [
+    (OWN_LIVE, OTHER_LIVE, "none", RunChoice.KEEP, LotState.PENDING, None),  # its own run first, whatever else
+    (OWN_DONE, OTHER_OK, "none", RunChoice.RERUN_OWN, LotState.PENDING, None),
+    (None, None, "none", RunChoice.CREATE, LotState.PENDING, None),
+    (None, OTHER_LIVE, "all", RunChoice.WAIT, LotState.WAITING, "run 'm3' of this interval, in flight elsewhere"),
+    (None, OTHER_OK, "all", RunChoice.ADOPT, LotState.PENDING, None),
+    (None, OTHER_BAD, "failed", RunChoice.ADOPT, LotState.PENDING, None),
+    (None, OTHER_OK, "failed", RunChoice.SKIP, LotState.SKIPPED, "run 'm1' already success (reprocess: failed)"),
+    (None, OTHER_BAD, "none", RunChoice.SKIP, LotState.SKIPPED, "run 'm2' already failed (reprocess: none)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("own", "other", "reprocess", "choice", "state", "reason"), RUNS_SEEN)
+def test_a_lots_run_from_its_intervals_runs(own, other, reprocess, choice, state, reason):
+    found_choice, found_state, found_reason = of_existing_runs(own, other, reprocess)
+    assert (found_choice, found_state) == (choice, state)
+    assert (found_reason is None) if reason is None else (reason in (found_reason or ""))
+
+
+HOLDS = [
+    ({"failed": 0, "max_failures": None, "window_closed": None}, None, False),
+    ({"failed": 2, "max_failures": 3, "window_closed": None}, None, False),
+    ({"failed": 3, "max_failures": 3, "window_closed": None}, "stopped after 3 failed lots (max_failures: 3)", True),
+    ({"failed": 1, "max_failures": 1, "window_closed": "01:00-05:00 (UTC)"}, "stopped after 1 failed lot ", True),
+    ({"failed": 0, "max_failures": 0, "window_closed": None}, None, False),  # no failure yet: nothing reached
+    ({"failed": 1, "max_failures": 5, "window_closed": "01:00-05:00 (UTC)"}, "outside the run window 01:00-05:00 (UTC)", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("seen", "reason", "final"), HOLDS)
+def test_what_holds_a_plans_next_lots(seen: dict, reason: str | None, final: bool):
+    found, found_final = of_hold(**seen)
+    assert found_final is final
+    assert (found is None) if reason is None else (reason in (found or ""))
