@@ -6,6 +6,8 @@ and password of an Airflow user allowed to run ``example_sales``.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 from airflow.sdk import DAG
 
@@ -17,6 +19,8 @@ with DAG(
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     tags=["example", "backfill"],
+    # a retry submits the same plan again and waits on the one it made (see docs/plans.md)
+    default_args={"retries": 1, "retry_delay": timedelta(seconds=30)},
 ):
     rebuild = BackfillPlanOperator(
         task_id="rebuild_last_week",

@@ -59,6 +59,11 @@ collect_ignore_glob = [] if os.environ.get("BACKFILL_TEST_CELERY") else ["celery
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = str(item.fspath)
+        # With pytest-xdist (-n 2 --dist loadgroup, README's command) each backend's tests go to one
+        # worker, which starts that backend's Airflow only; the standalone demo waits with SQLite's.
+        backend = getattr(getattr(item, "callspec", None), "params", {}).get("airflow")
+        if backend or "test_readme_demo" in path:
+            item.add_marker(pytest.mark.xdist_group(backend or "sqlite"))
         if any(f"tests/{kind}" in path for kind in ("integration", "hostile", "ui")):
             item.add_marker(pytest.mark.integration)
         if "tests/ui" in path:

@@ -209,6 +209,9 @@ def counted(airflow: Airflow) -> Any:
     before = _count(airflow)
     yield airflow
     assert _count(airflow) == before, "a hostile request created something"
+    # a plan left paused would keep the shared Airflow's plan driver running for the tests after
+    cancelled = airflow.client().post(f"{airflow.url}{API}/plans/{TARGET}/cancel", timeout=120)
+    assert cancelled.status_code == 200, cancelled.text
 
 
 def test_the_corpus_is_big_enough():

@@ -342,7 +342,12 @@ def test_one_driver_drives_every_plan_without_a_worker_and_ends_when_none_is_lef
         if drivers and all(r["state"] == "success" for r in drivers):
             break
         time.sleep(1)
-    assert drivers and all(r["state"] == "success" for r in drivers), drivers
+    active = [
+        (p["name"], p["state"])
+        for state in ("queued", "running", "paused")
+        for p in get(airflow, "/plans", state=state, limit=100)["plans"]
+    ]
+    assert drivers and all(r["state"] == "success" for r in drivers), (drivers, active)
     for run in drivers:
         assert run["conf"] == {}, "the driver's token must not be in the run's conf"
         tis = task_instances(airflow, "backfill_plan_controller", run["dag_run_id"])

@@ -158,9 +158,18 @@ with DAG("ledger_author", schedule=None, start_date=START, catchup=False, is_pau
         wait_for_completion=True,
         deferrable=True,  # [operators] default_deferrable is False here
         poll_interval=2,
+        # Airflow 3.3 can fail a resumed deferred task on the stale executor event of its defer exit
+        # (apache/airflow#72716); a retry re-submits the same plan, which answers the one it made
+        retries=1,
+        retry_delay=timedelta(seconds=1),
     )
     check = BackfillPlanSensor(
-        task_id="check", plan="{{ ti.xcom_pull(task_ids='submit') }}", poke_interval=2, deferrable=True
+        task_id="check",
+        plan="{{ ti.xcom_pull(task_ids='submit') }}",
+        poke_interval=2,
+        deferrable=True,
+        retries=1,
+        retry_delay=timedelta(seconds=1),
     )
     submit >> check
 
