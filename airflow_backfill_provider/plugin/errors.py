@@ -36,7 +36,9 @@ CODES = {
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid_request",
+    503: "unavailable",
 }
+RETRY_AFTER_SECONDS = 5
 
 
 def error_response(
@@ -90,6 +92,30 @@ def cookie_only_write(request: Request) -> str | None:
     )
 
 
+def busy(exc: BaseException) -> bool:
+    """The database could not serve the request in time: the connection pool stayed empty (every
+    connection busy under load), or SQLite's write lock stayed taken. The request can be repeated."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    return isinstance(exc, PoolTimeout) or (isinstance(exc, OperationalError) and "locked" in str(exc))
+
+
+def busy_response(request: Request, exc: BaseException) -> JSONResponse | None:
+    """503 with ``Retry-After`` for a database too busy to answer now, else None."""
+    if not busy(exc):
+        return None
+    response = error_response(
+        request,
+        503,
+        "unavailable",
+        "the database is too busy to answer now (every connection in use, or its write lock taken): "
+        f"try again in {RETRY_AFTER_SECONDS} seconds",
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def install(app: FastAPI) -> None:
     """The middleware and exception handlers that give every answer the one shape."""
 
@@ -112,7 +138,8 @@ def install(app: FastAPI) -> None:
                 response = await call_next(request)
             except Exception as exc:  # an exception escaping the app would stop Airflow's api-server
                 log.exception("unexpected error [request_id=%s]", request.state.request_id)
-                response = error_response(  # the exception's text stays in the log: it may name internals
+                # the exception's text stays in the log: it may name internals
+                response = busy_response(request, exc) or error_response(
                     request,
                     500,
                     "internal_error",

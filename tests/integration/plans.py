@@ -18,7 +18,13 @@ def submit(af: Airflow, plan: dict[str, Any], user: str = "admin") -> dict[str, 
 
 
 def get(af: Airflow, path: str, user: str = "admin", **params: Any) -> Any:
-    response = af.client(user).get(f"{af.url}{API}{path}", params=params, timeout=60)
+    for _ in range(
+        5
+    ):  # a database too busy to answer says so (503, Retry-After): ask again, as the hook does
+        response = af.client(user).get(f"{af.url}{API}{path}", params=params, timeout=60)
+        if response.status_code != 503:
+            break
+        time.sleep(float(response.headers.get("Retry-After", "5")))
     assert response.status_code == 200, response.text
     return response.json()
 
