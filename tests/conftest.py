@@ -7,7 +7,9 @@ starts a PostgreSQL server on loopback and sets it).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -56,14 +58,30 @@ def airflow(request: pytest.FixtureRequest) -> Iterator[Airflow]:
 collect_ignore_glob = [] if os.environ.get("BACKFILL_TEST_CELERY") else ["celery/*"]
 
 
+def backend_of(nodeid: str) -> str | None:
+    """The Airflow backend a test runs on, from its id (``…[sqlite]``, ``…[postgres-dataworks]``)."""
+    found = re.search(r"\[(?:.*-)?(sqlite|postgres)(?:-.*)?\]$", nodeid)
+    if found:
+        return found.group(1)
+    return "sqlite" if "test_readme_demo" in nodeid else None  # the standalone demo waits with SQLite's
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under pytest-xdist (README's ``-n 2``), each backend's tests go to one worker, which starts
+    that backend's Airflow only, and the two Airflows run side by side; unit tests fill the gaps."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByBackend(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return backend_of(nodeid) or nodeid
+
+    return ByBackend(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = str(item.fspath)
-        # With pytest-xdist (-n 2 --dist loadgroup, README's command) each backend's tests go to one
-        # worker, which starts that backend's Airflow only; the standalone demo waits with SQLite's.
-        backend = getattr(getattr(item, "callspec", None), "params", {}).get("airflow")
-        if backend or "test_readme_demo" in path:
-            item.add_marker(pytest.mark.xdist_group(backend or "sqlite"))
         if any(f"tests/{kind}" in path for kind in ("integration", "hostile", "ui")):
             item.add_marker(pytest.mark.integration)
         if "tests/ui" in path:
