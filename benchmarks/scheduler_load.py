@@ -1,22 +1,27 @@
-"""How backfill plans load Airflow's scheduler, and how the scheduler serves many plans.
+"""What backfill plans cost Airflow's scheduler next to its native backfill, and how it serves many plans.
 
-Three parts, each on a fresh Airflow of the test harness (scheduler, dag-processor, triggerer and
-api-server as processes) with StatsD metrics sent to a UDP listener in this script:
+Four parts, each on a fresh Airflow of the test harness (scheduler, dag-processor, triggerer and
+api-server as processes; ``--celery``: two schedulers and two Celery workers) with StatsD metrics
+sent to a UDP listener in this script, and each component counting its SQL statements
+(``benchmarks/probe/airflow_local_settings.py``):
 
-1. ``loop``: ``airflow.scheduler.scheduler_loop_duration`` (ms): mean, p50, p95 with Airflow idle,
-   then with one 10,000-lot plan active (daily lots of ``bench_one_task`` from 1990, parallelism 4).
-2. ``plans``: lot throughput with 1, 10 and 50 plans created at once (each its own dates, 4 lots,
-   parallelism 2): lots finished per minute and the time until every plan ended, or "stalled" with
-   the counts when the cap is hit. Up to 0.1.0 each plan was a RUNNING run of the controller DAG,
-   and the scheduler examines only ``[scheduler] max_dagruns_per_loop_to_schedule`` (20) running
-   runs per loop, runs outside a backfill first: 50 plans starved their own lot runs. Since 0.2.0
-   one driver run serves every plan.
-3. ``busy``: a 3-lot plan beside 24 long RUNNING manual runs of ``bench_sleeper`` (apache/airflow#58554).
+1. ``cost``: Airflow idle, then a 10,000-lot plan (``bench_cost_plan``, daily from 1990, parallelism
+   4), then Airflow's native backfill of the same 10,000 intervals of its twin ``bench_cost_native``
+   (``POST /api/v2/backfills``, max_active_runs 4), one after the other, each measured over the
+   same window once its runs go: scheduler loop time (``scheduler.scheduler_loop_duration``: mean,
+   p95), the scheduler's SQL statements per loop, statements per second and CPU (cores) of each
+   component, peak memory of each; and the ratio plan / native.
+2. ``plans``: 1, 50 and 200 plans created at once (1 to 10 lots each, parallelism 2): lots
+   finished per minute, the time until every plan ended (or "stalled" at the cap), the scheduler
+   loop and the driver's pass (``backfill_plan.driver.pass_duration``) while they run.
+3. ``reads``: 50 plans alone, then 50 more while 20 threads read the page's endpoints (plan, lots,
+   calendar): read latency (p50, p95) and lot throughput with readers against without.
+4. ``busy``: a 3-lot plan beside 24 long RUNNING manual runs of ``bench_sleeper`` (apache/airflow#58554).
 
 With ``--postgres URL`` that database is emptied before each part (SQLite: a new file each part).
 Needs the ``statsd`` package (``pip install statsd``, or ``apache-airflow[statsd]``) where Airflow runs.
 
-    python benchmarks/scheduler_load.py [--postgres URL] [--only loop|plans|busy] [sizes, see --help]
+    python benchmarks/scheduler_load.py [--postgres URL [--celery]] [--only cost|plans|reads|busy] [see --help]
 """
 
 from __future__ import annotations
@@ -45,10 +50,22 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.integration.harness import COMPONENTS, Airflow, free_port, make_env
+from tests.integration.harness import (
+    Airflow,
+    celery_env,
+    celery_topology,
+    free_port,
+    local_topology,
+    make_env,
+    running_redis,
+)
 
 API = "/backfill/api/v1"
 DAGS = Path(__file__).parent / "dags"
+PROBE = Path(__file__).parent / "probe"
+COST_DAGS = ("bench_cost_plan", "bench_cost_native")
+PASS_STAT = "airflow.backfill_plan.driver.pass_duration"
+PARTS = ("cost", "plans", "reads", "busy")
 DAG_ID = "bench_one_task"
 SLEEPER = "bench_sleeper"
 CONTROLLER = "backfill_plan_controller"
@@ -73,6 +90,8 @@ class StatsdListener:
         self.port = int(self.sock.getsockname()[1])
         self.timers: dict[str, list[tuple[float, float]]] = collections.defaultdict(list)
         """stat name -> (monotonic time received, ms)"""
+        self.counters: dict[str, list[tuple[float, float]]] = collections.defaultdict(list)
+        """stat name -> (monotonic time received, increment)"""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="statsd", daemon=True)
         self._thread.start()
@@ -87,12 +106,18 @@ class StatsdListener:
             for line in packet.decode(errors="replace").splitlines():
                 name, _, rest = line.partition(":")  # name:value|type[|@rate][|#tags]
                 value, _, kind = rest.partition("|")
-                if kind.startswith("ms"):
+                kept = (
+                    self.timers if kind.startswith("ms") else self.counters if kind.startswith("c") else None
+                )
+                if kept is not None:
                     with contextlib.suppress(ValueError):
-                        self.timers[name].append((now, float(value)))
+                        kept[name].append((now, float(value)))
 
     def between(self, stat: str, start: float, end: float) -> list[float]:
         return [ms for at, ms in list(self.timers.get(stat, ())) if start <= at <= end]
+
+    def counted(self, stat: str, start: float, end: float) -> float:
+        return sum(n for at, n in list(self.counters.get(stat, ())) if start <= at <= end)
 
     def busiest(self, start: float, end: float, top: int = 5) -> list[tuple[str, float, int]]:
         """The timers with the most time in the window: (name, total ms, count)."""
@@ -198,14 +223,27 @@ def descendants(roots: set[int]) -> set[int]:
 
 
 @contextlib.contextmanager
-def running_bench(database_url: str | None, extra_env: dict[str, str]) -> Iterator[Bench]:
-    """The harness's Airflow (``running_airflow``) with StatsD on and ``extra_env`` added."""
+def running_bench(
+    database_url: str | None, extra_env: dict[str, str], celery: bool = False
+) -> Iterator[Bench]:
+    """The harness's Airflow (``running_airflow``) with StatsD on and ``extra_env`` added; each
+    component counts its SQL statements (``probe/airflow_local_settings.py``). ``celery``: two
+    schedulers and two Celery workers (the harness's ``celery_topology``, a private Redis)."""
     statsd = StatsdListener()
     home = Path(tempfile.mkdtemp(prefix="airflow-home-"))
     port = free_port()
     env = make_env(home, port, database_url, DAGS)
+    stack = contextlib.ExitStack()
+    topology = local_topology()
+    if celery:
+        if not database_url:
+            sys.exit("--celery needs --postgres")
+        env.update(celery_env(database_url, stack.enter_context(running_redis())))
+        topology = celery_topology()
+    env["PYTHONPATH"] = os.pathsep.join([str(PROBE), env.get("PYTHONPATH", "")])
     env.update(
         {
+            "BENCH_STATEMENTS_PORT": str(statsd.port),
             "AIRFLOW__METRICS__STATSD_ON": "True",
             "AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
             "AIRFLOW__METRICS__STATSD_PORT": str(statsd.port),
@@ -215,7 +253,7 @@ def running_bench(database_url: str | None, extra_env: dict[str, str]) -> Iterat
             **extra_env,
         }
     )
-    af = Airflow(home=home, port=port, env=env)
+    af = Airflow(home=home, port=port, env=env, topology=topology)
     where = subprocess.run(
         [sys.executable, "-c", "import airflow_backfill_provider as p; print(p.__file__)"],
         env=env,
@@ -228,10 +266,10 @@ def running_bench(database_url: str | None, extra_env: dict[str, str]) -> Iterat
         if database_url:
             wipe_database(database_url)
         af.airflow("db", "migrate")
-        for component in COMPONENTS:
+        for component in topology:
             af.start(component)
         af.wait_until_up()
-        af.wait_for_dags(DAG_ID, SLEEPER, CONTROLLER)
+        af.wait_for_dags(DAG_ID, SLEEPER, CONTROLLER, *COST_DAGS)
         yield Bench(af, statsd)
     finally:
         # task processes start their own sessions: stopping the components' groups leaves them
@@ -241,6 +279,7 @@ def running_bench(database_url: str | None, extra_env: dict[str, str]) -> Iterat
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         statsd.close()
+        stack.close()
         if os.environ.get("KEEP_AIRFLOW_HOME"):
             print(f"kept {home}")
         else:
@@ -356,108 +395,134 @@ def explain_stall(bench: Bench, part: str) -> None:
 # -- parts -------------------------------------------------------------------------------------
 
 
-def part_loop(bench: Bench, idle_s: float, active_s: float, lots: int) -> None:
+def create_batch(af: Airflow, prefix: str, sizes: list[int], parallelism: int, cursor: dt.date) -> set[str]:
+    """Plans of ``sizes`` lots each, one after the other from ``cursor`` (each its own dates)."""
+    names: set[str] = set()
+    first = cursor
+    for i, lots in enumerate(sizes):
+        name = f"{prefix}-{i:03d}"
+        create_plan(
+            af,
+            {
+                "dag_id": DAG_ID,
+                "name": name,
+                "parallelism": parallelism,
+                "ranges": [{"start": str(first), "end": str(first + dt.timedelta(days=lots - 1))}],
+            },
+        )
+        names.add(name)
+        first += dt.timedelta(days=lots)
+    return names
+
+
+def run_batch(bench: Bench, part: str, names: set[str], total: int, started: float, cap: float) -> float:
+    """Wait for the batch's plans to end; rows for the batch; returns its lots per minute."""
     af = bench.af
-    wait_quiet(af)
-    time.sleep(5)
-    start = time.monotonic()
-    time.sleep(idle_s)
-    bench.loop_row("loop", f"idle {idle_s:.0f}s: loop duration ms", start, time.monotonic())
-
-    first = dt.date(1990, 1, 1)
-    last = first + dt.timedelta(days=lots - 1)
-    started = time.monotonic()
-    plan = create_plan(
-        af,
-        {
-            "dag_id": DAG_ID,
-            "name": "load-big",
-            "parallelism": 4,
-            "ranges": [{"start": str(first), "end": str(last)}],
-        },
-    )
-    bench.row("loop", f"create {plan['total_lots']:,}-lot plan (POST)", f"{time.monotonic() - started:.1f}s")
-    # measure once the plan runs lots (or after 120 s whatever it does)
-    deadline = time.monotonic() + 120
+    n = len(names)
+    deadline = started + cap
+    plans = plans_named(af, names)
+    last_progress, last_done = time.monotonic(), 0
     while time.monotonic() < deadline:
-        plan = call(af, "GET", f"{API}/plans/load-big")
-        if plan["counts"].get("running", 0) or plan["counts"].get("success", 0):
+        plans = plans_named(af, names)
+        done = finished(lot_counts(plans))
+        if done != last_done:
+            last_progress, last_done = time.monotonic(), done
+        if len(plans) == n and all(p["state"] in FINAL_PLAN for p in plans):
             break
-        time.sleep(1)
-    bench.row("loop", "first lot running after", f"{time.monotonic() - started:.1f}s")
-    done_before = finished(collections.Counter(plan["counts"]))
-    start = time.monotonic()
-    time.sleep(active_s)
-    end = time.monotonic()
-    plan = call(af, "GET", f"{API}/plans/load-big")
-    bench.loop_row("loop", f"{lots:,}-lot plan active {active_s:.0f}s: loop duration ms", start, end)
-    done = finished(collections.Counter(plan["counts"])) - done_before
-    bench.row("loop", "  lots finished in that window", f"{done} ({done / (end - start) * 60:.1f}/min)")
-    cancel_open(af, {"load-big"})
+        time.sleep(2)
+    elapsed = time.monotonic() - started
+    counts = lot_counts(plans)
+    done = finished(counts)
+    ended = sum(p["state"] in FINAL_PLAN for p in plans)
+    if ended == n:
+        bench.row(
+            part,
+            "all plans ended after",
+            f"{elapsed:.1f}s ({show(collections.Counter(p['state'] for p in plans))})",
+        )
+    else:
+        progress = (
+            f"last lot finished {last_progress - started:.0f}s after the first POST"
+            if last_done
+            else "no lot finished"
+        )
+        bench.row(
+            part,
+            "STALLED at cap",
+            f"{elapsed:.0f}s: {ended}/{n} plans ended; lots {show(counts)}; {progress}",
+        )
+    rate = done / elapsed * 60
+    bench.row(part, "lots finished per minute", f"{rate:.1f} ({done}/{total} lots)")
+    bench.loop_row(part, "loop duration ms", started, time.monotonic())
+    passes = LoopStats.of(bench.statsd.between(PASS_STAT, started, time.monotonic()))
+    bench.row(part, "driver pass ms", passes or "fewer than 2 passes timed")
+    if ended < n:
+        explain_stall(bench, part)
+        cancel_open(af, names)
+    return rate
 
 
-def part_plans(bench: Bench, sizes: list[int], lots: int, parallelism: int, cap: float) -> None:
+def part_plans(bench: Bench, counts: list[int], lots: str, parallelism: int, cap: float) -> None:
     af = bench.af
     cursor = dt.date(2000, 1, 1)
-    for n in sizes:
+    for n in counts:
         wait_quiet(af)
         part = f"plans x{n}"
-        names: set[str] = set()
+        sizes = plan_sizes(n, lots)
         started = time.monotonic()
-        for i in range(n):
-            first = cursor + dt.timedelta(days=i * lots)
-            name = f"load-n{n}-{i:02d}"
-            create_plan(
-                af,
-                {
-                    "dag_id": DAG_ID,
-                    "name": name,
-                    "parallelism": parallelism,
-                    "ranges": [{"start": str(first), "end": str(first + dt.timedelta(days=lots - 1))}],
-                },
-            )
-            names.add(name)
-        cursor += dt.timedelta(days=n * lots)
-        created = time.monotonic() - started
-        total = n * lots
-        deadline = started + cap
-        plans = plans_named(af, names)
-        last_progress, last_done = time.monotonic(), 0
-        while time.monotonic() < deadline:
-            plans = plans_named(af, names)
-            done = finished(lot_counts(plans))
-            if done != last_done:
-                last_progress, last_done = time.monotonic(), done
-            if len(plans) == n and all(p["state"] in FINAL_PLAN for p in plans):
-                break
-            time.sleep(2)
-        elapsed = time.monotonic() - started
-        counts = lot_counts(plans)
-        done = finished(counts)
-        ended = sum(p["state"] in FINAL_PLAN for p in plans)
-        bench.row(part, "create (POSTs, sequential)", f"{created:.1f}s")
-        if ended == n:
-            bench.row(
-                part,
-                "all plans ended after",
-                f"{elapsed:.1f}s ({show(collections.Counter(p['state'] for p in plans))})",
-            )
-        else:
-            progress = (
-                f"last lot finished {last_progress - started:.0f}s after the first POST"
-                if last_done
-                else "no lot finished"
-            )
-            bench.row(
-                part,
-                "STALLED at cap",
-                f"{elapsed:.0f}s: {ended}/{n} plans ended; lots {show(counts)}; {progress}",
-            )
-        bench.row(part, "lots finished per minute", f"{done / elapsed * 60:.1f} ({done}/{total} lots)")
-        bench.loop_row(part, "loop duration ms", started, time.monotonic())
-        if ended < n:
-            explain_stall(bench, part)
-            cancel_open(af, names)
+        names = create_batch(af, f"load-n{n}", sizes, parallelism, cursor)
+        cursor += dt.timedelta(days=sum(sizes))
+        bench.row(
+            part,
+            f"create {n} plans, {sum(sizes)} lots (POSTs, sequential)",
+            f"{time.monotonic() - started:.1f}s",
+        )
+        run_batch(bench, part, names, sum(sizes), started, cap)
+
+
+def reader(af: Airflow, names: list[str], stop: threading.Event, timings: list[float], seed: int) -> None:
+    """One reader of the page's endpoints: a plan, its lots, its calendar, round and round."""
+    client = af.client()
+    i = seed
+    while not stop.is_set():
+        name = names[i % len(names)]
+        for path in (f"/plans/{name}", f"/plans/{name}/lots", f"/plans/{name}/calendar"):
+            began = time.perf_counter()
+            with contextlib.suppress(requests.RequestException):
+                client.get(f"{af.url}{API}{path}", timeout=60)
+            timings.append((time.perf_counter() - began) * 1000)
+        i += 1
+
+
+def part_reads(bench: Bench, plans: int, lots: str, parallelism: int, readers: int, cap: float) -> None:
+    """``plans`` plans without readers, then as many again with ``readers`` threads reading the page's
+    endpoints: read latency and the lot throughput of both batches."""
+    af = bench.af
+    cursor = dt.date(2008, 1, 1)
+    rates = []
+    for with_readers in (False, True):
+        wait_quiet(af)
+        part = f"reads x{readers}" if with_readers else "reads, no reader"
+        sizes = plan_sizes(plans, lots)
+        started = time.monotonic()
+        names = create_batch(af, "read-r" if with_readers else "read-q", sizes, parallelism, cursor)
+        cursor += dt.timedelta(days=sum(sizes))
+        stop = threading.Event()
+        timings: list[float] = []
+        threads = [
+            threading.Thread(target=reader, args=(af, sorted(names), stop, timings, k), daemon=True)
+            for k in range(readers if with_readers else 0)
+        ]
+        for thread in threads:
+            thread.start()
+        rates.append(run_batch(bench, part, names, sum(sizes), started, cap))
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+        if timings:
+            bench.row(part, "read latency ms (plan, lots, calendar)", LoopStats.of(timings))
+    if rates[0]:
+        bench.row("reads", "lot throughput with readers / without", f"{rates[1] / rates[0]:.2f}")
 
 
 def part_busy(bench: Bench, sleepers: int, sleep_s: float, lots: int, cap: float) -> None:
@@ -528,6 +593,208 @@ def part_busy(bench: Bench, sleepers: int, sleep_s: float, lots: int, cap: float
         time.sleep(2)
 
 
+def process_tree(pid: int, with_children: bool) -> list[Any]:
+    import psutil
+
+    pids = {pid} | (descendants({pid}) if with_children else set())
+    found = []
+    for one in pids:
+        with contextlib.suppress(psutil.Error):
+            found.append(psutil.Process(one))
+    return found
+
+
+def cpu_seconds(processes: list[Any]) -> float:
+    import psutil
+
+    total = 0.0
+    for proc in processes:
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def rss_mb(processes: list[Any]) -> float:
+    import psutil
+
+    total = 0
+    for proc in processes:
+        with contextlib.suppress(psutil.Error):
+            total += proc.memory_info().rss
+    return total / 2**20
+
+
+@dataclass
+class Window:
+    """What Airflow did during one measured window."""
+
+    seconds: float
+    loop: LoopStats | None
+    statements: dict[str, float]
+    cpu: dict[str, float]
+    """component -> cores used on average (CPU seconds / wall seconds)"""
+    rss: dict[str, float]
+    """component -> peak resident memory, MB"""
+    passes: LoopStats | None
+
+
+def measure(bench: Bench, seconds: float) -> Window:
+    """Loop time, SQL statements, CPU and memory of each component over ``seconds``.
+
+    The scheduler counts without its children (the LocalExecutor's task processes); the api-server,
+    dag-processor and triggerer with theirs."""
+    af = bench.af
+    trees = {
+        name: process_tree(proc.pid, with_children=not name.startswith("scheduler"))
+        for name, proc in af.processes.items()
+        if not name.startswith("worker")
+    }
+    cpu_before = {name: cpu_seconds(tree) for name, tree in trees.items()}
+    peak: dict[str, float] = collections.defaultdict(float)
+    start = time.monotonic()
+    while time.monotonic() < start + seconds:
+        for name, tree in trees.items():
+            peak[name] = max(peak[name], rss_mb(tree))
+        time.sleep(2)
+    end = time.monotonic()
+    wall = end - start
+    statements = {
+        name.removeprefix("bench.statements."): bench.statsd.counted(name, start, end)
+        for name in list(bench.statsd.counters)
+        if name.startswith("bench.statements.")
+    }
+    return Window(
+        seconds=wall,
+        loop=bench.loop_stats(start, end),
+        statements=statements,
+        cpu={name: (cpu_seconds(tree) - cpu_before[name]) / wall for name, tree in trees.items()},
+        rss=dict(peak),
+        passes=LoopStats.of(bench.statsd.between(PASS_STAT, start, end)),
+    )
+
+
+def window_rows(bench: Bench, part: str, side: str, window: Window) -> None:
+    loops = window.loop.n if window.loop else 0
+    bench.row(part, f"{side}: scheduler loop ms", window.loop or "fewer than 2 samples")
+    per_loop = window.statements.get("scheduler", 0) / loops if loops else float("nan")
+    bench.row(part, f"{side}: scheduler SQL statements per loop", f"{per_loop:.1f}")
+    bench.row(
+        part,
+        f"{side}: SQL statements per second by component",
+        ", ".join(f"{name} {n / window.seconds:.1f}" for name, n in sorted(window.statements.items()))
+        or "none",
+    )
+    bench.row(
+        part,
+        f"{side}: CPU (cores) by component",
+        ", ".join(f"{name} {cores:.2f}" for name, cores in window.cpu.items()),
+    )
+    bench.row(
+        part,
+        f"{side}: peak RSS MB by component",
+        ", ".join(f"{name} {mb:.0f}" for name, mb in window.rss.items()),
+    )
+    if window.passes:
+        bench.row(part, f"{side}: driver pass ms", window.passes)
+
+
+def wait_running(af: Airflow, dag_id: str, timeout: float = 300) -> float:
+    started = time.monotonic()
+    while time.monotonic() < started + timeout:
+        found = call(
+            af, "GET", f"/api/v2/dags/{dag_id}/dagRuns", params={"state": ["running", "success"], "limit": 1}
+        )
+        if found["total_entries"]:
+            break
+        time.sleep(1)
+    return time.monotonic() - started
+
+
+def part_cost(bench: Bench, idle_s: float, active_s: float, lots: int) -> None:
+    """A ``lots``-lot plan and Airflow's native backfill of as many runs of a twin DAG, one after
+    the other on the same Airflow, each measured over ``active_s`` once its runs go."""
+    af = bench.af
+    part = "cost"
+    wait_quiet(af)
+    time.sleep(5)
+    window_rows(bench, part, "idle", measure(bench, idle_s))
+    first = dt.date(1990, 1, 1)
+    last = first + dt.timedelta(days=lots - 1)
+    plan_dag, native_dag = COST_DAGS
+
+    started = time.monotonic()
+    plan = create_plan(
+        af,
+        {
+            "dag_id": plan_dag,
+            "name": "cost-plan",
+            "parallelism": 4,
+            "ranges": [{"start": str(first), "end": str(last)}],
+        },
+    )
+    bench.row(part, f"plan: create {plan['total_lots']:,} lots (POST)", f"{time.monotonic() - started:.1f}s")
+    bench.row(
+        part,
+        "plan: first run going after",
+        f"{wait_running(af, plan_dag):.1f}s",
+    )
+    plan_window = measure(bench, active_s)
+    window_rows(bench, part, "plan", plan_window)
+    done = finished(collections.Counter(call(af, "GET", f"{API}/plans/cost-plan")["counts"]))
+    bench.row(part, "plan: lots finished", done)
+    cancel_open(af, {"cost-plan"})
+    wait_quiet(af)
+
+    started = time.monotonic()
+    backfill = call(
+        af,
+        "POST",
+        "/api/v2/backfills",
+        timeout=1800,
+        json={
+            "dag_id": native_dag,
+            "from_date": f"{first}T00:00:00Z",
+            "to_date": f"{last}T00:00:00Z",
+            "max_active_runs": 4,
+            "reprocess_behavior": "none",
+        },
+    )
+    bench.row(
+        part, f"native: create {lots:,} runs (POST /api/v2/backfills)", f"{time.monotonic() - started:.1f}s"
+    )
+    bench.row(part, "native: first run going after", f"{wait_running(af, native_dag):.1f}s")
+    native_window = measure(bench, active_s)
+    window_rows(bench, part, "native", native_window)
+    runs = call(
+        af, "GET", f"/api/v2/dags/{native_dag}/dagRuns", params={"state": ["success", "failed"], "limit": 1}
+    )
+    bench.row(part, "native: runs finished", runs["total_entries"])
+    call(af, "PUT", f"/api/v2/backfills/{backfill['id']}/cancel")
+    for label, a, b in (
+        (
+            "loop mean ms",
+            plan_window.loop.mean if plan_window.loop else None,
+            native_window.loop.mean if native_window.loop else None,
+        ),
+        (
+            "loop p95 ms",
+            plan_window.loop.p95 if plan_window.loop else None,
+            native_window.loop.p95 if native_window.loop else None,
+        ),
+    ):
+        if a is not None and b:
+            bench.row(part, f"plan / native: {label}", f"{a:.0f} / {b:.0f} = {a / b:.2f}x")
+
+
+def plan_sizes(count: int, lots: str) -> list[int]:
+    """Lots of each of ``count`` plans: a fixed number, or ``a-b`` cycling from a to b."""
+    if "-" in lots:
+        low, high = (int(x) for x in lots.split("-"))
+        return [low + i % (high - low + 1) for i in range(count)]
+    return [int(lots)] * count
+
+
 # -- main --------------------------------------------------------------------------------------
 
 
@@ -542,17 +809,24 @@ def main() -> None:
         help="SQLAlchemy URL of a PostgreSQL database to use, emptied before each part (default: SQLite)",
     )
     parser.add_argument(
-        "--only", choices=("loop", "plans", "busy"), action="append", help="run these parts only"
+        "--celery", action="store_true", help="CeleryExecutor: 2 schedulers, 2 workers (needs --postgres)"
     )
+    parser.add_argument("--only", choices=PARTS, action="append", help="run these parts only")
     parser.add_argument("--idle-seconds", type=float, default=60)
     parser.add_argument("--active-seconds", type=float, default=90)
-    parser.add_argument("--big-lots", type=int, default=10_000, help="lots of the loop part's plan")
-    parser.add_argument("--plan-counts", default="1,10,50", help="numbers of plans created at once")
-    parser.add_argument("--lots-per-plan", type=int, default=4)
+    parser.add_argument(
+        "--big-lots", type=int, default=10_000, help="lots of the cost part's plan and native runs"
+    )
+    parser.add_argument("--plan-counts", default="1,50,200", help="numbers of plans created at once")
+    parser.add_argument(
+        "--lots-per-plan", default="1-10", help="lots of each plan: N, or A-B cycling from A to B"
+    )
     parser.add_argument("--plan-parallelism", type=int, default=2)
     parser.add_argument(
-        "--plans-cap", type=float, default=600, help="seconds before a batch counts as stalled"
+        "--plans-cap", type=float, default=900, help="seconds before a batch counts as stalled"
     )
+    parser.add_argument("--read-plans", type=int, default=50, help="plans of each batch of the reads part")
+    parser.add_argument("--readers", type=int, default=20)
     parser.add_argument("--sleepers", type=int, default=24)
     parser.add_argument("--sleep-seconds", type=float, default=900)
     parser.add_argument("--busy-lots", type=int, default=3)
@@ -562,8 +836,10 @@ def main() -> None:
         sys.exit(
             "Airflow's StatsD metrics need the 'statsd' package: pip install statsd (or put it on PYTHONPATH)"
         )
-    parts = args.only or ["loop", "plans", "busy"]
-    database = "PostgreSQL" if args.postgres else "SQLite"
+    parts = args.only or list(PARTS)
+    database = ("PostgreSQL" if args.postgres else "SQLite") + (
+        ", CeleryExecutor" if args.celery else ", LocalExecutor"
+    )
     rows: list[tuple[str, str, str]] = []
     notes: list[str] = []
     for part in parts:
@@ -574,13 +850,22 @@ def main() -> None:
             if part == "busy"
             else {}
         )
-        with running_bench(args.postgres, extra) as bench:
+        with running_bench(args.postgres, extra, celery=args.celery) as bench:
             try:
-                if part == "loop":
-                    part_loop(bench, args.idle_seconds, args.active_seconds, args.big_lots)
+                if part == "cost":
+                    part_cost(bench, args.idle_seconds, args.active_seconds, args.big_lots)
                 elif part == "plans":
                     counts = [int(n) for n in args.plan_counts.split(",")]
                     part_plans(bench, counts, args.lots_per_plan, args.plan_parallelism, args.plans_cap)
+                elif part == "reads":
+                    part_reads(
+                        bench,
+                        args.read_plans,
+                        args.lots_per_plan,
+                        args.plan_parallelism,
+                        args.readers,
+                        args.plans_cap,
+                    )
                 else:
                     part_busy(bench, args.sleepers, args.sleep_seconds, args.busy_lots, args.busy_cap)
             except Exception as exc:
