@@ -38,7 +38,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -57,6 +56,7 @@ from tests.integration.harness import (
     free_port,
     local_topology,
     make_env,
+    make_home,
     running_redis,
 )
 
@@ -230,9 +230,9 @@ def running_bench(
     component counts its SQL statements (``probe/airflow_local_settings.py``). ``celery``: two
     schedulers and two Celery workers (the harness's ``celery_topology``, a private Redis)."""
     statsd = StatsdListener()
-    home = Path(tempfile.mkdtemp(prefix="airflow-home-"))
+    home = make_home(DAGS)
     port = free_port()
-    env = make_env(home, port, database_url, DAGS)
+    env = make_env(home, port, database_url, home / "dags")
     stack = contextlib.ExitStack()
     topology = local_topology()
     if celery:

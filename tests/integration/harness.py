@@ -359,6 +359,18 @@ def celery_env(database_url: str, broker_url: str) -> dict[str, str]:
     }
 
 
+def make_home(dags_folder: Path) -> Path:
+    """A new ``AIRFLOW_HOME`` with a copy of ``dags_folder`` and the versioned bundle ``make_env`` names."""
+    home = Path(tempfile.mkdtemp(prefix="airflow-home-"))
+    shutil.copytree(dags_folder, home / "dags", ignore=shutil.ignore_patterns("__pycache__"))
+    # a second bundle that keeps versions (auth/versioned_bundle.py), its latest version named in CURRENT
+    for version in ("v1", "v2"):
+        (home / "versioned" / "versions" / version).mkdir(parents=True)
+        shutil.copy(VERSIONED / "ledger_versioned.py", home / "versioned" / "versions" / version)
+    (home / "versioned" / "CURRENT").write_text("v1")
+    return home
+
+
 @contextlib.contextmanager
 def running_airflow(
     database_url: str | None = None, dags_folder: Path = TEST_DAGS, *, celery: bool = False
@@ -368,14 +380,8 @@ def running_airflow(
     ``celery``: CeleryExecutor with two schedulers and two workers (``celery_topology``) and a private
     Redis; it needs PostgreSQL.
     """
-    home = Path(tempfile.mkdtemp(prefix="airflow-home-"))
+    home = make_home(dags_folder)
     port = free_port()
-    shutil.copytree(dags_folder, home / "dags", ignore=shutil.ignore_patterns("__pycache__"))
-    # a second bundle that keeps versions (auth/versioned_bundle.py), its latest version named in CURRENT
-    for version in ("v1", "v2"):
-        (home / "versioned" / "versions" / version).mkdir(parents=True)
-        shutil.copy(VERSIONED / "ledger_versioned.py", home / "versioned" / "versions" / version)
-    (home / "versioned" / "CURRENT").write_text("v1")
     env = make_env(home, port, database_url, home / "dags")
     with contextlib.ExitStack() as stack:
         topology = local_topology()
