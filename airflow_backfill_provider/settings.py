@@ -90,6 +90,15 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "example": "32",
         "version_added": "0.2.0",
     },
+    "concurrent_reads": {
+        "description": "GET requests of the provider's API one api-server process handles at once; "
+        "more wait their turn, so that pages polling plans never starve the execution API calls "
+        "of running tasks.",
+        "type": "integer",
+        "default": "2",
+        "example": "4",
+        "version_added": "0.3.0",
+    },
     "id_map": {
         "description": "Path of the YAML id map the compat endpoints (/backfill/compat/...) read: the "
         "cloud schedulers' numeric DAG, task, project and version ids as Airflow's. Read again when "
@@ -165,6 +174,10 @@ def driver_poll_interval() -> float:
 
 def lookahead() -> int:
     return max(0, int(_get("lookahead") or OPTIONS["lookahead"]["default"]))
+
+
+def concurrent_reads() -> int:
+    return max(1, int(_get("concurrent_reads") or OPTIONS["concurrent_reads"]["default"]))
 
 
 def id_map_path() -> str:
