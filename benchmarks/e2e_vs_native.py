@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.integration.harness import Airflow, running_airflow
+from tests.integration.plans import wait_run
 
 DAG_ID = "bench_three_tasks"
 API = "/backfill/api/v1"
@@ -101,11 +102,7 @@ def warm_up(af: Airflow) -> None:
     task processes (imports, parsing caches) would otherwise count against whichever side goes
     first. The plan driver's start is not warmed: the engine's first round carries it."""
     af.api("POST", f"/api/v2/dags/{DAG_ID}/dagRuns", json={"dag_run_id": "warm_up", "logical_date": None})
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if af.api("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/warm_up")["state"] in ("success", "failed"):
-            return
-        time.sleep(0.5)
+    wait_run(af, DAG_ID, "warm_up", timeout=300)
 
 
 def wait_plan_closed(af: Airflow, name: str) -> None:

@@ -95,10 +95,11 @@ def cookie_only_write(request: Request) -> str | None:
 def busy(exc: BaseException) -> bool:
     """The database could not serve the request in time: the connection pool stayed empty (every
     connection busy under load), or SQLite's write lock stayed taken. The request can be repeated."""
-    from sqlalchemy.exc import OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    return isinstance(exc, PoolTimeout) or (isinstance(exc, OperationalError) and "locked" in str(exc))
+    from airflow_backfill_provider.service.locking import is_locked
+
+    return isinstance(exc, PoolTimeout) or is_locked(exc)
 
 
 def busy_response(request: Request, exc: BaseException) -> JSONResponse | None:

@@ -73,6 +73,11 @@ def lock_rows(query: Select[Any], session: Session, *, skip_locked: bool = False
     )
 
 
+def is_locked(exc: BaseException) -> bool:
+    """SQLite answered "database is locked": its one write lock stayed taken; the work may be repeated."""
+    return isinstance(exc, OperationalError) and "locked" in str(exc)
+
+
 _SQLITE_WRITER = threading.Lock()
 """one writing transaction of this process at a time on SQLite (see ``committed``)"""
 
@@ -94,7 +99,7 @@ def committed(session: Session, work: Callable[[], T], attempts: int = 6) -> T:
                 session.commit()
             return result
         except OperationalError as exc:
-            if "locked" not in str(exc) or attempt == attempts - 1:
+            if not is_locked(exc) or attempt == attempts - 1:
                 raise
             session.rollback()
             time.sleep(0.5 * (attempt + 1))

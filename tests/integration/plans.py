@@ -18,9 +18,8 @@ def submit(af: Airflow, plan: dict[str, Any], user: str = "admin") -> dict[str, 
 
 
 def get(af: Airflow, path: str, user: str = "admin", **params: Any) -> Any:
-    for _ in range(
-        5
-    ):  # a database too busy to answer says so (503, Retry-After): ask again, as the hook does
+    # a database too busy to answer says so (503, Retry-After): ask again, as the hook does
+    for _ in range(5):
         response = af.client(user).get(f"{af.url}{API}{path}", params=params, timeout=60)
         if response.status_code != 503:
             break
