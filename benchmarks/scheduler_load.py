@@ -14,8 +14,9 @@ sent to a UDP listener in this script, and each component counting its SQL state
 2. ``plans``: 1, 50 and 200 plans created at once (1 to 10 lots each, parallelism 2): lots
    finished per minute, the time until every plan ended (or "stalled" at the cap), the scheduler
    loop and the driver's pass (``backfill_plan.driver.pass_duration``) while they run.
-3. ``reads``: 50 plans alone, then 50 more while 20 threads read the page's endpoints (plan, lots,
-   calendar): read latency (p50, p95) and lot throughput with readers against without.
+3. ``reads``: 50 plans alone, then 50 more while 20 open plan pages read the page's endpoints at its
+   own rhythm (plan and lots every 2.5 s, calendar every 4 s; ``--readers-closed-loop``: with no
+   pause): read latency (p50, p95) and lot throughput with readers against without.
 4. ``busy``: a 3-lot plan beside 24 long RUNNING manual runs of ``bench_sleeper`` (apache/airflow#58554).
 
 With ``--postgres URL`` that database is emptied before each part (SQLite: a new file each part).
@@ -480,29 +481,48 @@ def part_plans(bench: Bench, counts: list[int], lots: str, parallelism: int, cap
         run_batch(bench, part, names, sum(sizes), started, cap)
 
 
-def reader(af: Airflow, names: list[str], stop: threading.Event, timings: list[float], seed: int) -> None:
-    """One reader of the page's endpoints: a plan, its lots, its calendar, round and round."""
+PAGE_POLLS = ((("/plans/{name}", "/plans/{name}/lots"), 2.5), (("/plans/{name}/calendar",), 4.0))
+"""what an open Backfill plans page asks, and how often (seconds): PlanView.tsx's usePolled intervals"""
+
+
+def reader(
+    af: Airflow, names: list[str], stop: threading.Event, timings: list[float], seed: int, page: bool
+) -> None:
+    """One reader of the page's endpoints. ``page``: an open plan page, polling plan and lots every
+    2.5 s and the calendar every 4 s (``PAGE_POLLS``), a new plan each cycle; otherwise a closed loop
+    of plan, lots and calendar with no pause (a stress figure, not a user)."""
     client = af.client()
     i = seed
+    due = {k: time.monotonic() + (seed % 10) / 4 for k in range(len(PAGE_POLLS))}  # pages opened apart
     while not stop.is_set():
         name = names[i % len(names)]
-        for path in (f"/plans/{name}", f"/plans/{name}/lots", f"/plans/{name}/calendar"):
-            began = time.perf_counter()
-            with contextlib.suppress(requests.RequestException):
-                client.get(f"{af.url}{API}{path}", timeout=60)
-            timings.append((time.perf_counter() - began) * 1000)
+        for k, (paths, every) in enumerate(PAGE_POLLS):
+            if page and time.monotonic() < due[k]:
+                continue
+            due[k] = time.monotonic() + every
+            for path in paths:
+                began = time.perf_counter()
+                with contextlib.suppress(requests.RequestException):
+                    client.get(f"{af.url}{API}{path.format(name=name)}", timeout=60)
+                timings.append((time.perf_counter() - began) * 1000)
         i += 1
+        if page:
+            stop.wait(max(0.0, min(due.values()) - time.monotonic()))
 
 
-def part_reads(bench: Bench, plans: int, lots: str, parallelism: int, readers: int, cap: float) -> None:
+def part_reads(
+    bench: Bench, plans: int, lots: str, parallelism: int, readers: int, cap: float, page: bool
+) -> None:
     """``plans`` plans without readers, then as many again with ``readers`` threads reading the page's
-    endpoints: read latency and the lot throughput of both batches."""
+    endpoints (``page``: at the page's own rhythm; else with no pause): read latency and the lot
+    throughput of both batches."""
     af = bench.af
     cursor = dt.date(2008, 1, 1)
     rates = []
     for with_readers in (False, True):
         wait_quiet(af)
-        part = f"reads x{readers}" if with_readers else "reads, no reader"
+        kind = "pages" if page else "closed-loop readers"
+        part = f"reads, {readers} {kind}" if with_readers else "reads, no reader"
         sizes = plan_sizes(plans, lots)
         started = time.monotonic()
         names = create_batch(af, "read-r" if with_readers else "read-q", sizes, parallelism, cursor)
@@ -510,7 +530,7 @@ def part_reads(bench: Bench, plans: int, lots: str, parallelism: int, readers: i
         stop = threading.Event()
         timings: list[float] = []
         threads = [
-            threading.Thread(target=reader, args=(af, sorted(names), stop, timings, k), daemon=True)
+            threading.Thread(target=reader, args=(af, sorted(names), stop, timings, k, page), daemon=True)
             for k in range(readers if with_readers else 0)
         ]
         for thread in threads:
@@ -828,6 +848,11 @@ def main() -> None:
     )
     parser.add_argument("--read-plans", type=int, default=50, help="plans of each batch of the reads part")
     parser.add_argument("--readers", type=int, default=20)
+    parser.add_argument(
+        "--readers-closed-loop",
+        action="store_true",
+        help="readers ask again at once (a stress figure) instead of at the open page's rhythm",
+    )
     parser.add_argument("--sleepers", type=int, default=24)
     parser.add_argument("--sleep-seconds", type=float, default=900)
     parser.add_argument("--busy-lots", type=int, default=3)
@@ -866,6 +891,7 @@ def main() -> None:
                         args.plan_parallelism,
                         args.readers,
                         args.plans_cap,
+                        page=not args.readers_closed_loop,
                     )
                 else:
                     part_busy(bench, args.sleepers, args.sleep_seconds, args.busy_lots, args.busy_cap)

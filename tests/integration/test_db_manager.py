@@ -2,7 +2,8 @@
 
 Only the Airflow CLI runs, as subprocesses with the harness's environment; no Airflow component
 is started. Every test gets fresh databases: a SQLite file, and a new PostgreSQL database on the
-server of BACKFILL_TEST_POSTGRES_URL when it is set (dropped afterwards).
+server of BACKFILL_TEST_POSTGRES_URL when it is set (dropped afterwards); a database Airflow alone
+migrated is made once per backend and copied.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,23 +250,31 @@ class Database:
         return schema
 
 
-@pytest.fixture(params=BACKENDS)
-def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Database]]:
-    """A factory of fresh databases of one backend; all are removed after the test."""
-    made: list[Database] = []
-    pg_names: list[str] = []
-    server = sa.make_url(os.environ["BACKFILL_TEST_POSTGRES_URL"]) if request.param == "postgres" else None
+class Databases:
+    """Fresh databases of one backend, made by calling it; all are removed after the test.
 
-    def pg_admin(sql: str) -> None:
+    ``airflow_only()``: a copy of a database that Airflow migrated without the DB manager (made once
+    per backend, ``TEMPLATES``); ``fresh_schema()``: the provider's schema of a database migrated
+    from empty (once per backend, ``FRESH_SCHEMAS``). Both spare the tests a full migration each.
+    """
+
+    def __init__(self, backend: str, home: Path) -> None:
+        self.backend = backend
+        self.home = home
+        self.made: list[Database] = []
+        self.pg_names: list[str] = []
+        self.server = sa.make_url(os.environ["BACKFILL_TEST_POSTGRES_URL"]) if backend == "postgres" else None
+
+    def pg_admin(self, sql: str) -> None:
         import psycopg2
 
-        assert server is not None
+        assert self.server is not None
         conn = psycopg2.connect(
-            host=server.host,
-            port=server.port,
-            user=server.username,
-            password=server.password,
-            dbname=server.database,
+            host=self.server.host,
+            port=self.server.port,
+            user=self.server.username,
+            password=self.server.password,
+            dbname=self.server.database,
         )
         conn.autocommit = True
         try:
@@ -272,29 +283,77 @@ def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cal
         finally:
             conn.close()
 
-    def make() -> Database:
-        home = tmp_path / f"home{len(made)}"
-        home.mkdir()
+    def __call__(self, template: str | None = None) -> Database:
+        """A new database, empty or (``template``: a SQLite file or PostgreSQL database) a copy."""
+        home = Path(tempfile.mkdtemp(prefix="home", dir=self.home))
         dags = home / "dags"
         dags.mkdir()
-        if server is None:
+        if self.server is None:
             url = f"sqlite:///{home / 'airflow.db'}"
+            if template:
+                shutil.copyfile(template, home / "airflow.db")
         else:
             name = f"backfill_dbm_{uuid.uuid4().hex[:12]}"
-            pg_admin(f'CREATE DATABASE "{name}"')
-            pg_names.append(name)
-            url = server.set(database=name).render_as_string(hide_password=False)
+            self.pg_admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+            self.pg_names.append(name)
+            url = self.server.set(database=name).render_as_string(hide_password=False)
         database = Database(url=url, env=make_env(home, free_port(), url, dags))
-        made.append(database)
+        self.made.append(database)
         return database
 
-    try:
-        yield make
-    finally:
-        for database in made:
+    def airflow_only(self) -> Database:
+        """A database with Airflow's tables at head and none of the provider's (as before 0.2.0)."""
+        if self.backend not in TEMPLATES:
+            db = self()
+            db.airflow("db", "migrate", code=WITHOUT_DB_MANAGER)
+            db.dispose()
+            self.made.remove(db)  # kept for the session: the next tests copy it
+            if self.server is None:
+                TEMPLATES[self.backend] = db.url.removeprefix("sqlite:///")
+            else:
+                name = sa.make_url(db.url).database
+                assert name
+                self.pg_names.remove(name)
+                TEMPLATES[self.backend] = name
+        return self(TEMPLATES[self.backend])
+
+    def fresh_schema(self) -> dict[str, Any]:
+        if self.backend not in FRESH_SCHEMAS:
+            fresh = self()
+            fresh.migrate()
+            FRESH_SCHEMAS[self.backend] = fresh.schema()
+        return FRESH_SCHEMAS[self.backend]
+
+    def remove(self) -> None:
+        for database in self.made:
             database.dispose()
-        for name in pg_names:
-            pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in self.pg_names:
+            self.pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+TEMPLATES: dict[str, str] = {}
+"""backend -> the SQLite file or PostgreSQL database ``Databases.airflow_only`` copies"""
+FRESH_SCHEMAS: dict[str, dict[str, Any]] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _drop_templates() -> Iterator[None]:
+    yield
+    if "postgres" in TEMPLATES:
+        Databases("postgres", Path()).pg_admin(
+            f'DROP DATABASE IF EXISTS "{TEMPLATES.pop("postgres")}" WITH (FORCE)'
+        )
+    TEMPLATES.pop("sqlite", None)  # its file lives in a test's tmp_path, which pytest removes
+
+
+@pytest.fixture(params=BACKENDS)
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databases]:
+    """Fresh databases of one backend (``Databases``); all are removed after the test."""
+    databases = Databases(request.param, tmp_path)
+    try:
+        yield databases
+    finally:
+        databases.remove()
 
 
 def assert_at_head(db: Database) -> None:
@@ -304,8 +363,8 @@ def assert_at_head(db: Database) -> None:
 
 
 def prepare_the_old_way(db: Database) -> dict[str, list[dict[str, Any]]]:
-    """Airflow migrated without the DB manager, then the tables ``ensure_tables`` made, with rows."""
-    db.airflow("db", "migrate", code=WITHOUT_DB_MANAGER)
+    """On a database Airflow migrated without the DB manager (``Databases.airflow_only``), the
+    tables ``ensure_tables`` made, with rows."""
     assert "alembic_version" in db.table_names()
     assert not (provider_tables() | {VERSION_TABLE}) & db.table_names()
     engine = db.engine()
@@ -318,7 +377,7 @@ def prepare_the_old_way(db: Database) -> dict[str, list[dict[str, Any]]]:
     return rows
 
 
-def test_the_provider_registers_its_db_manager(new_database: Callable[[], Database]):
+def test_the_provider_registers_its_db_manager(new_database: Databases):
     db = new_database()
     out = db.airflow(
         code=(
@@ -334,7 +393,7 @@ def test_the_provider_registers_its_db_manager(new_database: Callable[[], Databa
     assert version_table == VERSION_TABLE
 
 
-def test_migrate_on_an_empty_database_creates_the_tables_at_head(new_database: Callable[[], Database]):
+def test_migrate_on_an_empty_database_creates_the_tables_at_head(new_database: Databases):
     db = new_database()
     assert not db.table_names()
     assert ORM_CREATED in db.migrate()
@@ -345,9 +404,9 @@ def test_migrate_on_an_empty_database_creates_the_tables_at_head(new_database: C
 
 @pytest.mark.parametrize("flags", [(), ("--use-migration-files",)], ids=["orm", "migration-files"])
 def test_migrate_stamps_tables_made_by_ensure_tables_and_keeps_their_rows(
-    new_database: Callable[[], Database], flags: tuple[str, ...]
+    new_database: Databases, flags: tuple[str, ...]
 ):
-    db, fresh = new_database(), new_database()
+    db = new_database.airflow_only()
     before = prepare_the_old_way(db)
 
     out = db.migrate(*flags)
@@ -362,11 +421,10 @@ def test_migrate_stamps_tables_made_by_ensure_tables_and_keeps_their_rows(
         for old, new in zip(rows, after[name], strict=True):
             assert {k: v for k, v in old.items() if k in new} == {k: v for k, v in new.items() if k in old}
     # the upgraded database has the schema of a new one
-    fresh.migrate()
-    assert db.schema() == fresh.schema()
+    assert db.schema() == new_database.fresh_schema()
 
 
-def test_migrate_twice_is_a_no_op_the_second_time(new_database: Callable[[], Database]):
+def test_migrate_twice_is_a_no_op_the_second_time(new_database: Databases):
     db = new_database()
     db.migrate()
     with db.engine().begin() as conn:  # a plan, so that a recreated table would show
@@ -386,7 +444,7 @@ def test_migrate_twice_is_a_no_op_the_second_time(new_database: Callable[[], Dat
     assert_at_head(db)
 
 
-def test_migration_files_create_the_same_schema_as_the_orm(new_database: Callable[[], Database]):
+def test_migration_files_create_the_same_schema_as_the_orm(new_database: Databases):
     from_orm, from_files = new_database(), new_database()
     assert ORM_CREATED in from_orm.migrate()
     assert f"-> {script_head()}" in from_files.migrate("--use-migration-files")
@@ -430,9 +488,9 @@ def sample_row(table: sa.Table) -> dict[str, Any]:
 
 
 def test_downgrade_to_a_release_and_back_keeps_the_rows_and_base_drops_the_tables(
-    new_database: Callable[[], Database],
+    new_database: Databases,
 ):
-    db, fresh = new_database(), new_database()
+    db = new_database.airflow_only()
     prepare_the_old_way(db)
     db.migrate()
     assert_at_head(db)
@@ -443,16 +501,15 @@ def test_downgrade_to_a_release_and_back_keeps_the_rows_and_base_drops_the_table
     assert [r["name"] for r in db.rows()["backfill_plan"]] == ["kept-plan"]
     db.migrate()  # and up again
     assert_at_head(db)
-    fresh.migrate()
-    assert db.schema() == fresh.schema()
+    assert db.schema() == new_database.fresh_schema()
     assert [r["name"] for r in db.rows()["backfill_plan"]] == ["kept-plan"]
     db.downgrade("--to-revision", "base")
     assert not (provider_tables() | {VERSION_TABLE}) & db.table_names() - {VERSION_TABLE}
     assert "dag_run" in db.table_names()  # Airflow's own tables stay
 
 
-def test_a_migration_cut_off_half_way_is_finished_by_the_next_migrate(new_database: Callable[[], Database]):
-    db, fresh = new_database(), new_database()
+def test_a_migration_cut_off_half_way_is_finished_by_the_next_migrate(new_database: Databases):
+    db = new_database.airflow_only()
     prepare_the_old_way(db)
     db.migrate()
     db.downgrade("--to-version", "0.1.0")
@@ -465,8 +522,7 @@ def test_a_migration_cut_off_half_way_is_finished_by_the_next_migrate(new_databa
     assert db.version() == [FIRST_REVISION]
     db.migrate()
     assert_at_head(db)
-    fresh.migrate()
     assert {t: sorted(c[0] for c in s["columns"]) for t, s in db.schema().items()} == {
-        t: sorted(c[0] for c in s["columns"]) for t, s in fresh.schema().items()
+        t: sorted(c[0] for c in s["columns"]) for t, s in new_database.fresh_schema().items()
     }
     assert [r["name"] for r in db.rows()["backfill_plan"]] == ["kept-plan"]

@@ -6,8 +6,12 @@ import datetime as dt
 import threading
 import time
 
+import pytest
+
 from tests.integration.harness import Airflow
 from tests.integration.plans import API, get, wait_for
+
+pytestmark = pytest.mark.load
 
 
 def test_fifty_one_lot_plans_created_at_once_all_succeed(airflow: Airflow):
