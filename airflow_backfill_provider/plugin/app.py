@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from airflow_backfill_provider import __version__, signing
-from airflow_backfill_provider.plugin import errors, reads
+from airflow_backfill_provider.plugin import errors
 from airflow_backfill_provider.plugin.routes import compat, driver, plans, steering
 
 PREFIX = "/api/v1"
@@ -36,7 +36,6 @@ def create_app() -> FastAPI:
         version=__version__,
         description="Backfill plans for Airflow 3: create, follow and steer plans. Base path /backfill/api/v1.",
     )
-    reads.install(app)
     errors.install(app)
     for module in (plans, steering, driver):
         app.include_router(module.router, prefix=PREFIX)

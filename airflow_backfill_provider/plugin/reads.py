@@ -5,17 +5,21 @@ The api-server is one Python process that also serves every running task's execu
 calendars on two cores used to take enough of its CPU (and of its interpreter lock) that those
 calls timed out: tasks failed to start and plans stopped moving (``benchmarks/scheduler_load.py
 --only reads``). So this process handles at most ``[backfill] concurrent_reads`` of the provider's
-GET requests at a time; the others wait on the event loop, holding no thread and no database
-connection. A read then waits a little longer; a task never waits for a read.
+reads at a time; the others wait on the event loop, holding no thread and no database connection.
+A read then waits a little longer; a task never waits for a read.
+
+The turn is taken once the caller is authenticated (``ReadTurn`` depends on Airflow's
+``GetUserDep``), before anything is read: a caller without valid credentials gets its 401 at once
+and never holds a turn another reader waits for.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request
+from airflow.api_fastapi.core_api.security import GetUserDep
+from fastapi import Depends
 
 from airflow_backfill_provider import settings
 
@@ -28,14 +32,11 @@ def _slot() -> asyncio.Semaphore:
     return _slots[0]
 
 
-def install(app: FastAPI) -> None:
-    """Bound the app's concurrent GET requests (the UI bundle's static files excepted)."""
+async def read_turn(user: GetUserDep) -> AsyncIterator[None]:
+    """Wait for one of the process's read turns; hold it while the read runs."""
+    async with _slot():
+        yield
 
-    @app.middleware("http")
-    async def bounded_reads(request: Request, call_next: Callable[[Request], Any]) -> Any:
-        if request.method != "GET" or request.url.path.startswith(
-            f"{request.scope.get('root_path', '')}/static"
-        ):
-            return await call_next(request)
-        async with _slot():
-            return await call_next(request)
+
+ReadTurn = [Depends(read_turn)]
+"""``dependencies=ReadTurn`` on every GET route of the provider's app (a unit test checks)"""

@@ -30,7 +30,7 @@ from airflow_backfill_provider.service import metrics
 from airflow_backfill_provider.service.advance import advance
 from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.datamodels import DriverPassOut
-from airflow_backfill_provider.service.locking import lock_rows, start_writing
+from airflow_backfill_provider.service.locking import committed, lock_rows, start_writing
 from airflow_backfill_provider.service.lots import now
 from airflow_backfill_provider.service.tables import DriverRow, PlanRow
 from airflow_backfill_provider.states import DRIVEN_PLANS
@@ -186,12 +186,25 @@ def drive(token: str | None, session: Session) -> DriverPassOut:
     return DriverPassOut(plans=left, retire=not left, elapsed_ms=round(elapsed, 1))
 
 
+KEEP_DRIVING_EVERY = 5.0
+"""seconds between two of this process's ``keep_driving`` checks on reads"""
+_kept_driving_at = [float("-inf")]
+
+
 def keep_driving(session: Session) -> None:
     """Start the driver if plans need one and it is gone (after an upgrade, or a run failed by hand).
 
-    Reads call this: one small query when all is well, so plans never wait for the next write.
+    Reads call this, committed: at most once every ``KEEP_DRIVING_EVERY`` seconds per process (the
+    page's polls skip it; on SQLite it takes the process's write turn), then one small query when all
+    is well, so plans never wait for the next write.
     """
+    if time.monotonic() - _kept_driving_at[0] < KEEP_DRIVING_EVERY:
+        return
+    _kept_driving_at[0] = time.monotonic()
+    committed(session, lambda: _keep_driving(session))
 
+
+def _keep_driving(session: Session) -> None:
     row = session.get(DriverRow, DRIVER_ID)
     if row is not None and row.run_id and _alive(row.run_id, session):
         return

@@ -18,7 +18,7 @@ def plan_runs(af: Airflow, name: str) -> int:
 
 def test_lots_wait_outside_the_run_window_and_start_when_it_opens(airflow: Airflow):
     now = dt.datetime.now(dt.timezone.utc)
-    opens = (now + dt.timedelta(seconds=80)).replace(second=0, microsecond=0)  # 20-80 s from now
+    opens = (now + dt.timedelta(seconds=72)).replace(second=0, microsecond=0)  # 12-72 s from now
     closes = opens + dt.timedelta(minutes=30)
     submit(
         airflow,

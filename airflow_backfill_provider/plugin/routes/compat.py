@@ -35,6 +35,7 @@ from airflow_backfill_provider.plan.model import is_number
 from airflow_backfill_provider.plan.translate import IdMap, as_new_backfill, translate_all
 from airflow_backfill_provider.plugin import compat_answers as answers
 from airflow_backfill_provider.plugin.bodies import MAX_FORM_FIELDS, check_json, json_body, read_body
+from airflow_backfill_provider.plugin.reads import ReadTurn
 from airflow_backfill_provider.plugin.security import detail_rights, may_read_plan, plan_for, require_some_dag
 from airflow_backfill_provider.plugin.submit import creation_slot, submit_all
 from airflow_backfill_provider.service import queries
@@ -148,13 +149,15 @@ READS = {"dataworks": {"GetCreateWorkflowInstancesResult": create_result}}
 MAX_INSTANCE_IDS = 10_000
 
 
-@router.api_route("/compat/dataworks/GetCreateWorkflowInstancesResult", methods=["GET", "POST"])
+@router.api_route(
+    "/compat/dataworks/GetCreateWorkflowInstancesResult", methods=["GET", "POST"], dependencies=ReadTurn
+)
 async def get_create_result(request: Request, user: GetUserDep, session: SessionDep) -> Any:
     """DataWorks ``GetCreateWorkflowInstancesResult`` (seed 004 names it for a create's result)."""
     return await run_in_threadpool(create_result, request, user, session, await _fields(request))
 
 
-@router.get("/compat/{system}/")
+@router.get("/compat/{system}/", dependencies=ReadTurn)
 async def read_by_rpc(request: Request, user: GetUserDep, session: SessionDep, system: str) -> Any:
     """A call that reads, its action in ``Action`` (a GET never creates: a create action is refused)."""
     fields = dict(request.query_params)
@@ -202,7 +205,7 @@ def _partition(lot: LotOut, zone: ZoneInfo) -> tuple[str, str]:
     return first.isoformat(), max(first, last).isoformat()
 
 
-@router.get(f"{ALOUDATA}/accelerate/task/instance/list")
+@router.get(f"{ALOUDATA}/accelerate/task/instance/list", dependencies=ReadTurn)
 def aloudata_instances(
     request: Request,
     user: GetUserDep,
@@ -238,7 +241,7 @@ def aloudata_instances(
     return answers.ok(request, "aloudata", {**body, "instances": instances})
 
 
-@router.get(f"{ALOUDATA}/scheduler/task/detail")
+@router.get(f"{ALOUDATA}/scheduler/task/detail", dependencies=ReadTurn)
 def aloudata_detail(
     request: Request, user: GetUserDep, session: SessionDep, id: Annotated[str, Query(max_length=40)]
 ) -> JSONResponse:

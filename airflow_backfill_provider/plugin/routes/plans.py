@@ -15,6 +15,7 @@ from airflow_backfill_provider.exceptions import UnsupportedMediaType
 from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.plugin.bodies import json_body, read_body
 from airflow_backfill_provider.plugin.errors import media_type
+from airflow_backfill_provider.plugin.reads import ReadTurn
 from airflow_backfill_provider.plugin.security import (
     ReadablePlan,
     detail_rights,
@@ -34,7 +35,6 @@ from airflow_backfill_provider.service.datamodels import (
     PlanOut,
     PreviewOut,
 )
-from airflow_backfill_provider.service.locking import committed
 from airflow_backfill_provider.states import LotState, PlanState
 
 router = AirflowRouter(
@@ -84,7 +84,7 @@ async def create_plan(
     return JSONResponse(found.model_dump(mode="json"), status_code=status)
 
 
-@router.get("/plans", response_model=PlanList)
+@router.get("/plans", response_model=PlanList, dependencies=ReadTurn)
 def list_plans(
     user: GetUserDep,
     session: SessionDep,
@@ -97,7 +97,7 @@ def list_plans(
     """Plans newest first, only those on DAGs the caller may read."""
     require_some_dag(user, "GET", session)
     readable = readable_dag_ids(user, "GET", session)
-    committed(session, lambda: driver.keep_driving(session))
+    driver.keep_driving(session)
     return queries.list_plans(
         session,
         dag_id=dag_id,
@@ -109,13 +109,13 @@ def list_plans(
     )
 
 
-@router.get("/plans/{plan}", response_model=PlanOut)
+@router.get("/plans/{plan}", response_model=PlanOut, dependencies=ReadTurn)
 def get_plan(row: ReadablePlan, session: SessionDep) -> PlanOut:
-    committed(session, lambda: driver.keep_driving(session))
+    driver.keep_driving(session)
     return queries.plan_out(row, session)
 
 
-@router.get("/plans/{plan}/lots", response_model=LotList)
+@router.get("/plans/{plan}/lots", response_model=LotList, dependencies=ReadTurn)
 def get_lots(
     row: ReadablePlan,
     session: SessionDep,
@@ -126,14 +126,14 @@ def get_lots(
     return queries.list_lots(row, session, state=state, limit=limit, offset=offset)
 
 
-@router.get("/plans/{plan}/lots/{index}", response_model=LotDetailOut)
+@router.get("/plans/{plan}/lots/{index}", response_model=LotDetailOut, dependencies=ReadTurn)
 def get_lot(
     row: ReadablePlan, user: GetUserDep, session: SessionDep, index: Annotated[int, Path(ge=0, le=10_000_000)]
 ) -> LotDetailOut:
     return queries.lot_detail(row, index, session, **detail_rights(user, row, session))
 
 
-@router.get("/plans/{plan}/calendar", response_model=CalendarOut)
+@router.get("/plans/{plan}/calendar", response_model=CalendarOut, dependencies=ReadTurn)
 def get_calendar(row: ReadablePlan, session: SessionDep) -> Response:
     """The plan's lot states over data time: one cell per DAG and day (hour for sub-daily lots)."""
     found = plan_calendar(row, session)
