@@ -6,13 +6,9 @@ starts a PostgreSQL server on loopback and sets it).
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import re
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,30 +77,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return backend_of(nodeid) or nodeid
 
     return ByBackend(config, log)
-
-
-@pytest.fixture(autouse=True)
-def machine_share(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Under pytest-xdist, a ``load`` test has the machine to itself: the other worker's next test
-    waits until it ends (a writer's lock across the workers; others share it, a turnstile keeps the
-    load test from waiting for ever). Without xdist, nothing."""
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if not run or request.node.get_closest_marker("integration") is None:
-        yield
-        return
-    base = Path(tempfile.gettempdir()) / f"backfill-tests-{run}"
-    exclusive = request.node.get_closest_marker("load") is not None
-    with open(f"{base}.turnstile", "a") as turnstile, open(f"{base}.machine", "a") as machine:
-        fcntl.flock(turnstile, fcntl.LOCK_EX)
-        try:
-            fcntl.flock(machine, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        finally:
-            fcntl.flock(turnstile, fcntl.LOCK_UN)
-        try:
-            yield
-        finally:
-            with contextlib.suppress(OSError):
-                fcntl.flock(machine, fcntl.LOCK_UN)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -299,6 +299,8 @@ def make_env(home: Path, port: int, database_url: str | None, dags_folder: Path)
             ),
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
             "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
+            # the driver passes every second, not every 2 s: tests wait less for lots and plans to end
+            "AIRFLOW__BACKFILL__DRIVER_POLL_INTERVAL": "1",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             # the test notifier is allowed by the deployment, as an administrator would allow theirs
             "AIRFLOW__BACKFILL__ALLOWED_NOTIFIERS": "ledger_notifier.LedgerNotifier",

@@ -34,7 +34,7 @@ def wait_for(af: Airflow, name: str, states: tuple[str, ...] = FINAL, timeout: f
         plan = get(af, f"/plans/{name}")
         if plan["state"] in states:
             return plan
-        time.sleep(1)
+        time.sleep(0.5)
     raise TimeoutError(
         f"plan {name} still {plan['state']} after {timeout}s: {plan['counts']}\n"
         f"{af.log_tail('scheduler', 30)}"
