@@ -37,7 +37,8 @@ class BackfillHook(BaseHook):
     cover the plan's DAGs. The token comes from ``POST /auth/token`` and is renewed before it expires
     (and once more if the server says it has). Without the connection: ``[api] base_url`` and no
     credentials, which is enough only where the auth manager lets everyone in.
-    Connection errors and 5xx answers are retried; 4xx answers raise ``BackfillApiError``.
+    Connection errors and 5xx answers are retried (after the server's ``Retry-After`` when it sends
+    one: a 503 while its database is busy); 4xx answers raise ``BackfillApiError``.
 
 
     :param backfill_conn_id: the connection (type ``backfill``) to use.
@@ -143,9 +144,13 @@ class BackfillHook(BaseHook):
                     if response.status_code >= 400:
                         raise BackfillApiError(response.status_code, _json(response))
                     return response
+                wait = _retry_after(response, pause)
                 self.log.warning(
-                    "%s %s answered %s, retrying in %.0fs", method, path, response.status_code, pause
+                    "%s %s answered %s, retrying in %.0fs", method, path, response.status_code, wait
                 )
+                time.sleep(wait)
+                pause = min(pause * 2, 30)
+                continue
             time.sleep(pause)
             pause = min(pause * 2, 30)
         raise AssertionError("unreachable")
@@ -185,6 +190,15 @@ class BackfillHook(BaseHook):
         return dict(
             self._call("POST", f"/plans/{plan}/retry", params={"index": indexes} if indexes else None)
         )
+
+
+def _retry_after(response: requests.Response, pause: float) -> float:
+    """Seconds before asking again: the server's ``Retry-After`` (a 503 when its database is busy),
+    else ``pause``; at most 30."""
+    try:
+        return min(max(float(response.headers.get("Retry-After", pause)), 0.0), 30.0)
+    except ValueError:  # an HTTP date: not ours
+        return pause
 
 
 def _json(response: requests.Response) -> Any:
