@@ -58,18 +58,24 @@ def airflow(request: pytest.FixtureRequest) -> Iterator[Airflow]:
 collect_ignore_glob = [] if os.environ.get("BACKFILL_TEST_CELERY") else ["celery/*"]
 
 
+OWN_AIRFLOW = ("tests/integration/test_db_manager.py", "tests/integration/test_readme_demo.py")
+"""tests that start no shared Airflow (their own databases, ``airflow standalone``): any worker runs them"""
+
+
 def backend_of(nodeid: str) -> str | None:
-    """The Airflow backend a test runs on, from its id (``…[sqlite]``, ``…[postgres-dataworks]``)."""
+    """The shared Airflow a test runs on, from its id (``…[sqlite]``, ``…[postgres-dataworks]``);
+    None for a test that needs none."""
+    if nodeid.startswith(OWN_AIRFLOW):
+        return None
     found = re.search(r"\[(?:.*-)?(sqlite|postgres)(?:-.*)?\]$", nodeid)
-    if found:
-        return found.group(1)
-    return "sqlite" if "test_readme_demo" in nodeid else None  # the standalone demo waits with SQLite's
+    return found.group(1) if found else None
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Under pytest-xdist (README's ``-n 2``), each backend's tests go to one worker, which starts
-    that backend's Airflow only, and the two Airflows run side by side; unit tests fill the gaps."""
+    that backend's Airflow only, and the two Airflows run side by side; the rest (unit tests, the
+    DB manager's, the standalone demo) go to whichever worker is done first."""
     from xdist.scheduler import LoadScopeScheduling
 
     class ByBackend(LoadScopeScheduling):
