@@ -14,8 +14,8 @@ sent to a UDP listener in this script, and each component counting its SQL state
 2. ``plans``: 1, 50 and 200 plans created at once (1 to 10 lots each, parallelism 2): lots
    finished per minute, the time until every plan ended (or "stalled" at the cap), the scheduler
    loop and the driver's pass (``backfill_plan.driver.pass_duration``) while they run.
-3. ``reads``: 50 plans alone, then 50 more while 20 open plan pages read the page's endpoints at its
-   own rhythm (plan and lots every 2.5 s, calendar every 4 s; ``--readers-closed-loop``: with no
+3. ``reads``: three rounds of 50 plans alone, then 50 more while 20 open plan pages read the page's
+   endpoints at its own rhythm (plan and lots every 2.5 s, calendar every 4 s; ``--readers-closed-loop``: with no
    pause): read latency (p50, p95) and lot throughput with readers against without.
 4. ``busy``: a 3-lot plan beside 24 long RUNNING manual runs of ``bench_sleeper`` (apache/airflow#58554).
 
@@ -511,38 +511,48 @@ def reader(
 
 
 def part_reads(
-    bench: Bench, plans: int, lots: str, parallelism: int, readers: int, cap: float, page: bool
+    bench: Bench, plans: int, lots: str, parallelism: int, readers: int, cap: float, page: bool, rounds: int
 ) -> None:
-    """``plans`` plans without readers, then as many again with ``readers`` threads reading the page's
-    endpoints (``page``: at the page's own rhythm; else with no pause): read latency and the lot
-    throughput of both batches."""
+    """``rounds`` times: ``plans`` plans without readers, then as many again with ``readers`` threads
+    reading the page's endpoints (``page``: at the page's own rhythm; else with no pause): read
+    latency, and the lot throughput of each batch and of all batches with readers / without."""
     af = bench.af
     cursor = dt.date(2008, 1, 1)
-    rates = []
-    for with_readers in (False, True):
-        wait_quiet(af)
-        kind = "pages" if page else "closed-loop readers"
-        part = f"reads, {readers} {kind}" if with_readers else "reads, no reader"
-        sizes = plan_sizes(plans, lots)
-        started = time.monotonic()
-        names = create_batch(af, "read-r" if with_readers else "read-q", sizes, parallelism, cursor)
-        cursor += dt.timedelta(days=sum(sizes))
-        stop = threading.Event()
-        timings: list[float] = []
-        threads = [
-            threading.Thread(target=reader, args=(af, sorted(names), stop, timings, k, page), daemon=True)
-            for k in range(readers if with_readers else 0)
-        ]
-        for thread in threads:
-            thread.start()
-        rates.append(run_batch(bench, part, names, sum(sizes), started, cap))
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=60)
-        if timings:
-            bench.row(part, "read latency ms (plan, lots, calendar)", LoopStats.of(timings))
-    if rates[0]:
-        bench.row("reads", "lot throughput with readers / without", f"{rates[1] / rates[0]:.2f}")
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    every_read: list[float] = []
+    for round_ in range(1, rounds + 1):
+        for with_readers in (False, True):
+            wait_quiet(af)
+            kind = "pages" if page else "closed-loop readers"
+            part = f"reads {round_}, {readers} {kind}" if with_readers else f"reads {round_}, no reader"
+            sizes = plan_sizes(plans, lots)
+            started = time.monotonic()
+            prefix = f"read{round_}-{'r' if with_readers else 'q'}"
+            names = create_batch(af, prefix, sizes, parallelism, cursor)
+            cursor += dt.timedelta(days=sum(sizes))
+            stop = threading.Event()
+            timings: list[float] = []
+            threads = [
+                threading.Thread(target=reader, args=(af, sorted(names), stop, timings, k, page), daemon=True)
+                for k in range(readers if with_readers else 0)
+            ]
+            for thread in threads:
+                thread.start()
+            rate = run_batch(bench, part, names, sum(sizes), started, cap)
+            if rate:
+                rates[with_readers].append(rate)
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=60)
+            if timings:
+                bench.row(part, "read latency ms (plan, lots, calendar)", LoopStats.of(timings))
+                every_read += timings
+    if every_read:
+        bench.row("reads", f"read latency ms, all {rounds} rounds", LoopStats.of(every_read))
+    if rates[False] and rates[True]:
+        ratio = statistics.mean(rates[True]) / statistics.mean(rates[False])
+        each = ", ".join(f"{w / q:.2f}" for q, w in zip(rates[False], rates[True], strict=False))
+        bench.row("reads", "lot throughput with readers / without", f"{ratio:.2f} (rounds: {each})")
 
 
 def part_busy(bench: Bench, sleepers: int, sleep_s: float, lots: int, cap: float) -> None:
@@ -849,6 +859,9 @@ def main() -> None:
     parser.add_argument("--read-plans", type=int, default=50, help="plans of each batch of the reads part")
     parser.add_argument("--readers", type=int, default=20)
     parser.add_argument(
+        "--read-rounds", type=int, default=3, help="batches without then with readers, alternating"
+    )
+    parser.add_argument(
         "--readers-closed-loop",
         action="store_true",
         help="readers ask again at once (a stress figure) instead of at the open page's rhythm",
@@ -892,6 +905,7 @@ def main() -> None:
                         args.readers,
                         args.plans_cap,
                         page=not args.readers_closed_loop,
+                        rounds=args.read_rounds,
                     )
                 else:
                     part_busy(bench, args.sleepers, args.sleep_seconds, args.busy_lots, args.busy_cap)
