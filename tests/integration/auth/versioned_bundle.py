@@ -8,9 +8,12 @@ this one needs a folder.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from airflow.dag_processing.bundles.base import BaseDagBundle, BundleVersion
+
+CHECKOUT = "checkout"
 
 
 class DirVersionBundle(BaseDagBundle):
@@ -20,15 +23,31 @@ class DirVersionBundle(BaseDagBundle):
         super().__init__(**kwargs)
         self.root = Path(root)
 
-    def _current(self) -> str:
-        return (self.root / "CURRENT").read_text().strip()
-
     @property
     def path(self) -> Path:
-        return self.root / "versions" / (self.version or self._current())
+        """A given version's directory (a worker's); else ``checkout``, which ``refresh`` points at
+        the latest: one path whatever the version, as GitDagBundle's checkout (a path per version let
+        files queued before a switch be parsed as v1 and recorded as v2)."""
+        if self.version:
+            return self.root / "versions" / self.version
+        if not (self.root / CHECKOUT).exists():
+            self.refresh()
+        return self.root / CHECKOUT
 
     def get_current_version(self) -> BundleVersion:
-        return BundleVersion(version=self.version or self._current())
+        if self.version:
+            return BundleVersion(version=self.version)
+        if not (self.root / CHECKOUT).exists():
+            self.refresh()
+        return BundleVersion(version=os.readlink(self.root / CHECKOUT).rsplit("/", 1)[-1])
 
     def refresh(self) -> None:
-        """Nothing to fetch: ``CURRENT`` is read each time."""
+        """Point ``checkout`` at the version ``CURRENT`` names (atomically: a new link renamed over)."""
+        latest = (self.root / "CURRENT").read_text().strip()
+        link = self.root / CHECKOUT
+        if link.is_symlink() and os.readlink(link) == f"versions/{latest}":
+            return
+        new = self.root / f".{CHECKOUT}-{os.getpid()}"
+        new.unlink(missing_ok=True)
+        new.symlink_to(f"versions/{latest}")
+        os.replace(new, link)

@@ -11,7 +11,7 @@ import pendulum
 from airflow.sdk import DAG, task
 from ledger_record import record
 
-VERSION = Path(__file__).parent.name
+VERSION = Path(__file__).resolve().parent.name  # versions/<v>, also through the bundle's checkout link
 TASKS = {"v1": ("a", "b"), "v2": ("a", "b", "c")}[VERSION]
 
 with DAG(
