@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
-import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.integration.harness import Airflow
+from tests.integration.plans import not_busy
 from tests.unit.plan.test_fuzz import plan_like
 
 API = "/backfill/api/v1"
-
-
-def not_busy(send: Callable[[], requests.Response]) -> requests.Response:
-    """The answer once the service is not busy: its 503 (code ``unavailable``, SQLite's write lock
-    taken or every connection in use, ``Retry-After``) is the documented "ask again", not a failure;
-    asked again as the hook does. Any other 5xx is returned at once."""
-    for _ in range(4):
-        response = send()
-        if response.status_code != 503 or response.json()["error"]["code"] != "unavailable":
-            break
-        time.sleep(float(response.headers.get("Retry-After", "5")))
-    return response
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))

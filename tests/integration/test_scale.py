@@ -7,7 +7,7 @@ import threading
 import time
 
 from tests.integration.harness import Airflow
-from tests.integration.plans import API, get, wait_for
+from tests.integration.plans import API, get, not_busy, wait_for
 
 
 def test_fifty_one_lot_plans_created_at_once_all_succeed(airflow: Airflow):
@@ -17,11 +17,9 @@ def test_fifty_one_lot_plans_created_at_once_all_succeed(airflow: Airflow):
     def create(i: int) -> None:
         day = (dt.date(2022, 1, 1) + dt.timedelta(days=i)).isoformat()
         body = {"dag_id": "ledger_hourly", "name": names[i], "lot": "1d", "dates": [day]}
-        for _ in range(5):  # as the hook does: a 503 (the database is busy) is asked again
-            response = airflow.client().post(f"{airflow.url}{API}/plans", json=body, timeout=300)
-            if response.status_code != 503:
-                break
-            time.sleep(float(response.headers.get("Retry-After", "5")))
+        response = not_busy(
+            lambda: airflow.client().post(f"{airflow.url}{API}/plans", json=body, timeout=300)
+        )
         if response.status_code != 201:
             refused.append(f"{names[i]}: {response.status_code} {response.text[:500]}")
 
