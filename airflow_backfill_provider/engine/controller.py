@@ -1,14 +1,13 @@
-"""The controller DAG: its runs drive backfill plans (task ``drive``) and call their notifiers (``notify``).
+"""The controller DAG: its runs call the notifiers of backfill plans that ended (task ``notify``).
 
 Ship it into Airflow with a one-line file in the DAGs folder:
 
     from airflow_backfill_provider.engine.controller import controller_dag  # noqa: F401
 
-The service creates every run of it. A *driver* run (``driver__…``) has ``drive`` deferred on
-``PlanDriverTrigger`` from the start, so it never takes a worker: one driver advances every active
-plan, and its run ends when no plan is left. A *notify* run (``notify__<plan>__…``) calls the
-notifiers of a plan that has ended, on a worker, as Airflow runs its callbacks. A run triggered by
-hand does nothing: its conf carries no signature of the service.
+The service creates every run of it. A *notify* run (``notify__<plan>__…``) calls the notifiers of
+a plan that has ended, on a worker, as Airflow runs its callbacks. A run triggered by hand does
+nothing: its conf carries no signature of the service. The plan driver is not a run of this DAG: it
+is a trigger the service starts in the triggerer (``service/driver.py``).
 """
 
 from __future__ import annotations
@@ -23,18 +22,6 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow_backfill_provider import signing
 from airflow_backfill_provider.notifiers import build
 from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID
-
-
-class DrivePlansOperator(BaseOperator):
-    """Stands for the plan driver: the service defers it on its trigger, it never starts on a worker."""
-
-    def execute(self, context: Any) -> None:
-        raise AirflowFailException(
-            "the backfill service starts the plan driver itself: create and steer plans through its API or CLI"
-        )
-
-    def execute_complete(self, context: Any, event: Any = None) -> None:
-        self.log.info("the plan driver ended: %s", event)
 
 
 class NotifyPlanOperator(BaseOperator):
@@ -84,5 +71,4 @@ with DAG(
     tags=["backfill"],
     doc_md=__doc__,
 ) as controller_dag:
-    DrivePlansOperator(task_id="drive", retries=0)
     NotifyPlanOperator(task_id="notify", retries=2, retry_delay=timedelta(seconds=30))

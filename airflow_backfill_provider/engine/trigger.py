@@ -1,11 +1,12 @@
 """The plan driver: a trigger that moves every active plan on, holding no worker slot.
 
-It runs in the triggerer and calls the service's driver endpoint every ``poll_interval`` seconds;
-one pass there advances all plans (``service/advance.py``). It acts with its own token, which
+It runs in the triggerer, owned by a triggerer callback the service writes (``service/driver.py``),
+not by a task: no DAG run stands for it. It calls the service's driver endpoint every
+``poll_interval`` seconds; one pass there advances all plans (``service/advance.py``). It acts with its own token, which
 lives only in this trigger's kwargs (encrypted by Airflow) and lets it do nothing but that. Errors
 (the api-server restarting, the network) are logged and retried with a growing pause: plans never
-fail because their driver could not reach the service for a while. It ends, without a worker, when
-the service says no plan needs it, or when a newer driver has replaced it.
+fail because their driver could not reach the service for a while. It ends when the service says no
+plan needs it, or when a newer driver has replaced it: its last event marks its callback a success.
 """
 
 from __future__ import annotations
@@ -47,6 +48,17 @@ class PlanDriverTrigger(BaseTrigger):
         return requests.post(url, headers={DRIVER_TOKEN_HEADER: self.token}, timeout=120)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        yield self._ended(await self._drive())
+
+    def _ended(self, why: str) -> TriggerEvent:
+        """The event that ends the driver: its callback's success (the ``state``/``body`` payload
+        ``TriggererCallback.handle_event`` reads), or its task's for a driver an earlier version started
+        as a run of the controller DAG, so that run ends without a worker."""
+        if self.task_instance is not None:
+            return TaskSuccessEvent()
+        return TriggerEvent({"state": "success", "body": why})
+
+    async def _drive(self) -> str:
         url = self._url()
         pause = self.poll_interval
         while True:
@@ -54,7 +66,7 @@ class PlanDriverTrigger(BaseTrigger):
                 response = await asyncio.to_thread(self._pass, url)
                 if response.status_code == 403:
                     log.info("a newer plan driver has replaced this one: ending")
-                    break
+                    return "replaced"
                 response.raise_for_status()
                 done = bool(response.json().get("retire"))
             except Exception as exc:
@@ -65,6 +77,5 @@ class PlanDriverTrigger(BaseTrigger):
             pause = self.poll_interval
             if done:
                 log.info("no backfill plan is active: the driver ends")
-                break
+                return "no plan left"
             await asyncio.sleep(self.poll_interval)
-        yield TaskSuccessEvent()

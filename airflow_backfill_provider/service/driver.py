@@ -1,12 +1,14 @@
-"""The one plan driver: a run of the controller DAG whose ``drive`` task waits on a trigger.
+"""The one plan driver: a trigger in Airflow's triggerer, started as a triggerer callback, not a DAG run.
 
 Every ``driver_poll_interval`` seconds the trigger calls the service's driver endpoint, which
 advances every active plan in one pass (``advance.py``). The service starts the driver itself,
-writing the run, the deferred task instance and the trigger row in one transaction, so no worker
-is ever involved and the driver starts within a second. Its token is random, lives only in the
-trigger's kwargs (which Airflow encrypts) and is stored here as a hash; it lets the driver do one
-thing: advance the plans. When no plan is left to drive, the driver retires under the same lock as
-``ensure_driver``, so a plan created meanwhile always finds a driver.
+writing a trigger row and the ``TriggererCallback`` row that owns it in one transaction (as Airflow
+queues a deadline's async callback): the triggerer runs it within a second, no worker is involved,
+and the scheduler has no DAG run of ours to examine on every loop (a driver run of the controller
+DAG cost it about 5 SQL statements a loop). Its token is random, lives only in the trigger's kwargs
+(which Airflow encrypts) and is stored here as a hash; it lets the driver do one thing: advance the
+plans. When no plan is left to drive, the driver retires under the same lock as ``ensure_driver``,
+so a plan created meanwhile always finds a driver.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import hmac
 import logging
 import secrets
 import time
+import uuid
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,10 +28,8 @@ from sqlalchemy.orm import Session
 
 from airflow_backfill_provider import settings
 from airflow_backfill_provider.exceptions import BackfillError
-from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID
 from airflow_backfill_provider.service import metrics
 from airflow_backfill_provider.service.advance import advance
-from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.datamodels import DriverPassOut
 from airflow_backfill_provider.service.locking import committed, lock_rows, start_writing
 from airflow_backfill_provider.service.lots import now
@@ -89,78 +90,66 @@ def check_token(token: str | None, session: Session) -> DriverRow:
 
 
 def retire(row: DriverRow) -> None:
-    row.run_id = None
+    row.callback_id = None
     row.token_hash = None
     row.updated_at = now()
 
 
-def ensure_driver(session: Session) -> str | None:
-    """Start the driver unless it runs; returns its run id (None while the controller DAG is not parsed)."""
+def ensure_driver(session: Session) -> str:
+    """Start the driver unless it runs; returns the id of its triggerer callback."""
     row = lock_driver(session)
-    if row.run_id and _alive(row.run_id, session):
-        return row.run_id
-    controller = serialized_dag(CONTROLLER_DAG_ID, session)
-    if controller is None:
-        return None
+    if row.callback_id and _alive(row.callback_id, session):
+        return row.callback_id
     token = secrets.token_urlsafe(32)
-    row.run_id = _start(controller, token, session)
+    row.callback_id = _start(token, session)
     row.token_hash = _hash(token)
     row.updated_at = now()
     session.flush()
-    return row.run_id
+    return row.callback_id
 
 
-def _alive(run_id: str, session: Session) -> bool:
-    """The driver run's ``drive`` task is still deferred on its trigger (or about to resume)."""
-    from airflow.models.taskinstance import TaskInstance as TI
+def _alive(callback_id: str, session: Session) -> bool:
+    """The driver's callback still owns its trigger: the triggerer runs it, or will once one is up.
 
-    state = session.scalar(
-        select(TI.state).where(TI.dag_id == CONTROLLER_DAG_ID, TI.run_id == run_id, TI.task_id == "drive")
-    )
-    return state in ("deferred", "scheduled", "queued", "running")
+    A driver an earlier version started as a run of the controller DAG (``driver__…``) is not alive
+    here: a callback replaces it, and the old trigger ends on its next pass (its token is no longer
+    current).
+    """
+    from airflow.models.callback import ACTIVE_STATES, Callback
+
+    try:
+        key = uuid.UUID(callback_id)
+    except ValueError:
+        return False
+    found = session.execute(select(Callback.state, Callback.trigger_id).where(Callback.id == key)).first()
+    return found is not None and found.trigger_id is not None and found.state in ACTIVE_STATES
 
 
-def _start(controller: Any, token: str, session: Session) -> str:
-    """A controller run with ``drive`` deferred on a new trigger and ``notify`` skipped."""
+class _DriverCallback:
+    """What the callback row records of the driver (``Callback.data``); never the token."""
+
+    path = TRIGGER_CLASSPATH
+    kwargs: dict[str, Any] = {}
+
+    def serialize(self) -> dict[str, Any]:
+        return {"path": self.path, "kwargs": {}}
+
+
+def _start(token: str, session: Session) -> str:
+    """A trigger running ``PlanDriverTrigger`` with ``token``, owned by a queued triggerer callback."""
+    from airflow.models.callback import TriggererCallback
     from airflow.models.trigger import Trigger
-    from airflow.utils.state import DagRunState, TaskInstanceState
-    from airflow.utils.types import DagRunTriggeredByType, DagRunType
+    from airflow.utils.state import CallbackState
 
-    started = now()
-    run_id = f"driver__{started:%Y%m%dT%H%M%S%f}"
-    run = controller.create_dagrun(
-        run_id=run_id,
-        logical_date=None,
-        data_interval=None,
-        run_after=started,
-        conf={},
-        run_type=DagRunType.MANUAL,
-        triggered_by=DagRunTriggeredByType.REST_API,
-        triggering_user_name=None,
-        state=DagRunState.RUNNING,
-        note="drives every active backfill plan until none is left",
-        session=session,
-    )
-    trigger = Trigger(
+    callback = TriggererCallback(_DriverCallback(), prefix="backfill_driver")
+    callback.trigger = Trigger(
         classpath=TRIGGER_CLASSPATH,
         kwargs={"token": token, "poll_interval": settings.driver_poll_interval()},
     )
-    session.add(trigger)
+    callback.state = CallbackState.QUEUED
+    session.add(callback)
     session.flush()
-    for ti in run.get_task_instances(session=session):
-        if ti.task_id == "drive":
-            ti.state = TaskInstanceState.DEFERRED
-            ti.trigger_id = trigger.id
-            ti.next_method = "execute_complete"
-            ti.next_kwargs = {}
-            ti.start_date = started
-            ti.try_number = 1
-        else:
-            ti.state = TaskInstanceState.SKIPPED
-            ti.start_date = ti.end_date = started
-        session.merge(ti)
-    session.flush()
-    return run_id
+    return str(callback.id)
 
 
 def drive(token: str | None, session: Session) -> DriverPassOut:
@@ -206,7 +195,7 @@ def keep_driving(session: Session) -> None:
 
 def _keep_driving(session: Session) -> None:
     row = session.get(DriverRow, DRIVER_ID)
-    if row is not None and row.run_id and _alive(row.run_id, session):
+    if row is not None and row.callback_id and _alive(row.callback_id, session):
         return
     if session.scalar(
         select(func.count()).select_from(PlanRow).where(PlanRow.state.in_([s.value for s in DRIVEN_PLANS]))

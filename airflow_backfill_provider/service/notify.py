@@ -45,7 +45,7 @@ def start_notify_run(
     plan_name: str, spec: dict[str, Any], state: str, counts: dict[str, int], session: Session
 ) -> str | None:
     """One run of the controller DAG whose ``notify`` task calls the plan's notifiers (if ``on`` says so)."""
-    from airflow.utils.state import DagRunState, TaskInstanceState
+    from airflow.utils.state import DagRunState
     from airflow.utils.types import DagRunTriggeredByType, DagRunType
 
     notify = spec.get("notify") or {}
@@ -74,7 +74,7 @@ def start_notify_run(
             for n in notify.get("notifiers", [])
         ],
     }
-    run = controller.create_dagrun(
+    controller.create_dagrun(
         run_id=run_id,
         logical_date=None,
         data_interval=None,
@@ -87,9 +87,4 @@ def start_notify_run(
         note=f"notifies that backfill plan {plan_name} ended {state}",
         session=session,
     )
-    for ti in run.get_task_instances(session=session):
-        if ti.task_id != "notify":
-            ti.state = TaskInstanceState.SKIPPED
-            ti.start_date = ti.end_date = ended
-            session.merge(ti)
     return run_id

@@ -136,11 +136,13 @@ class LotRow(Base):
 
 
 class DriverRow(Base):
-    """The one plan driver: which controller run drives every plan, and the hash of its token."""
+    """The one plan driver: the triggerer callback that drives every plan, and the hash of its token."""
 
     __tablename__ = "backfill_driver"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    run_id: Mapped[str | None] = mapped_column(String(250))
+    callback_id: Mapped[str | None] = mapped_column("run_id", String(250))
+    """the id of the driver's ``TriggererCallback`` (the column keeps the name it had when the
+    driver was a run of the controller DAG)"""
     token_hash: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
