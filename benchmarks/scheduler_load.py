@@ -704,11 +704,15 @@ def measure(bench: Bench, seconds: float) -> Window:
     )
 
 
-def window_rows(bench: Bench, part: str, side: str, window: Window) -> None:
+def statements_per_loop(window: Window) -> float | None:
     loops = window.loop.n if window.loop else 0
+    return window.statements.get("scheduler", 0) / loops if loops else None
+
+
+def window_rows(bench: Bench, part: str, side: str, window: Window) -> None:
     bench.row(part, f"{side}: scheduler loop ms", window.loop or "fewer than 2 samples")
-    per_loop = window.statements.get("scheduler", 0) / loops if loops else float("nan")
-    bench.row(part, f"{side}: scheduler SQL statements per loop", f"{per_loop:.1f}")
+    per_loop = statements_per_loop(window)
+    bench.row(part, f"{side}: scheduler SQL statements per loop", f"{per_loop:.1f}" if per_loop else "n/a")
     bench.row(
         part,
         f"{side}: SQL statements per second by component",
@@ -813,9 +817,14 @@ def part_cost(bench: Bench, idle_s: float, active_s: float, lots: int) -> None:
             plan_window.loop.p95 if plan_window.loop else None,
             native_window.loop.p95 if native_window.loop else None,
         ),
+        (
+            "scheduler SQL statements per loop",
+            statements_per_loop(plan_window),
+            statements_per_loop(native_window),
+        ),
     ):
         if a is not None and b:
-            bench.row(part, f"plan / native: {label}", f"{a:.0f} / {b:.0f} = {a / b:.2f}x")
+            bench.row(part, f"plan / native: {label}", f"{a:.1f} / {b:.1f} = {a / b:.2f}x")
 
 
 def plan_sizes(count: int, lots: str) -> list[int]:

@@ -130,6 +130,7 @@ def test_lots_that_cannot_get_a_run_fail_alone_with_their_reason(airflow: Airflo
         .replace("a() >> b()", "a() >> b()  # b is now task c")
     )
     (airflow.dags_folder / "dyn_deleted.py").unlink()
+    airflow.reparse("dyn_changing")
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and "b" in _tasks_of(airflow, "dyn_changing"):
         time.sleep(2)

@@ -18,7 +18,7 @@ def plan_runs(af: Airflow, name: str) -> int:
 
 def test_lots_wait_outside_the_run_window_and_start_when_it_opens(airflow: Airflow):
     now = dt.datetime.now(dt.timezone.utc)
-    opens = (now + dt.timedelta(seconds=72)).replace(second=0, microsecond=0)  # 12-72 s from now
+    opens = (now + dt.timedelta(seconds=16)).replace(microsecond=0)  # a window may start on a second
     closes = opens + dt.timedelta(minutes=30)
     submit(
         airflow,
@@ -28,8 +28,8 @@ def test_lots_wait_outside_the_run_window_and_start_when_it_opens(airflow: Airfl
             "ranges": [{"start": "2025-11-01T00:00", "end": "2025-11-01T03:00"}],
             "parallelism": 3,
             "run_window": {
-                "start": opens.strftime("%H:%M"),
-                "end": closes.strftime("%H:%M"),
+                "start": opens.strftime("%H:%M:%S"),
+                "end": closes.strftime("%H:%M:%S"),
                 "timezone": "UTC",
             },
         },
