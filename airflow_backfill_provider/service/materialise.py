@@ -241,7 +241,7 @@ def flip_parked(dag_run_ids: Iterable[tuple[str, str]], session: Session) -> Non
     )
 
 
-def unlink_running(run_ids: Collection[int], backfill_ids: Collection[int], session: Session) -> None:
+def unlink_running(runs: Collection[tuple[int, int]], session: Session) -> None:
     """Running lot runs leave their BackfillDagRun row, so the scheduler examines them like any run.
 
     Airflow 3.3's scheduler examines 20 running runs per loop and puts every run that has a
@@ -252,13 +252,10 @@ def unlink_running(run_ids: Collection[int], backfill_ids: Collection[int], sess
     """
     from airflow.models.backfill import BackfillDagRun
 
-    if run_ids:
+    if runs:  # (backfill id, run id) pairs, every plan's in one statement
         session.execute(
             delete(BackfillDagRun)
-            .where(
-                BackfillDagRun.dag_run_id.in_(list(run_ids)),
-                BackfillDagRun.backfill_id.in_(list(backfill_ids)),
-            )
+            .where(tuple_(BackfillDagRun.backfill_id, BackfillDagRun.dag_run_id).in_(list(runs)))
             .execution_options(synchronize_session=False)
         )
 
