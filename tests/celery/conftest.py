@@ -1,5 +1,5 @@
 """The Celery / several-schedulers lane: one Airflow on CeleryExecutor (two Celery workers, two
-schedulers, Redis, PostgreSQL) for the module. Opt-in: ``BACKFILL_TEST_CELERY=1`` and
+schedulers, two triggerers, Redis, PostgreSQL) for the module. Opt-in: ``BACKFILL_TEST_CELERY=1`` and
 ``BACKFILL_TEST_POSTGRES_URL``; ``.ci/run`` runs it after the default test command."""
 
 from __future__ import annotations
@@ -37,6 +37,6 @@ def celery_airflow() -> Iterator[Airflow]:
         pytest.fail(
             "the Celery lane needs PostgreSQL: set BACKFILL_TEST_POSTGRES_URL (.ci/postgres.sh prints one)"
         )
-    with running_airflow(own_database(url), celery=True) as running:
+    with running_airflow(own_database(url), celery=True, triggerers=2) as running:
         running.wait_for_dags(*DAG_IDS)
         yield running

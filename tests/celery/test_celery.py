@@ -1,5 +1,6 @@
-"""The same plans on CeleryExecutor with two workers and two schedulers, and what can go wrong there
-(issue 13): work spread on both workers, a plan's queue, kill -9 of a worker and of a scheduler."""
+"""The same plans on CeleryExecutor with two workers, two schedulers and two triggerers, and what can
+go wrong there (issue 13): work spread on both workers, a plan's queue, kill -9 of a worker, of a
+scheduler and of the triggerer the plan driver may be running in."""
 
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ def test_a_plan_queue_runs_only_on_the_worker_serving_it(celery_airflow: Airflow
     assert {s for t, q, s in queues if t == "c"} == {"success"}  # dry-run: never sent to a worker
 
 
-def test_kill_9_of_a_worker_then_a_scheduler_mid_plan(celery_airflow: Airflow):
+def test_kill_9_of_a_worker_a_scheduler_and_a_triggerer_mid_plan(celery_airflow: Airflow):
     af = celery_airflow
     submit(
         af,
@@ -96,9 +97,11 @@ def test_kill_9_of_a_worker_then_a_scheduler_mid_plan(celery_airflow: Airflow):
         af.kill("worker-1")  # kill -9 of the worker and the task processes it started
         wait_until(succeeded() + 2)
         af.kill("scheduler")  # the other scheduler carries on alone
+        wait_until(succeeded() + 1)
+        af.kill("triggerer")  # the plan driver goes on in the other triggerer
         plan = wait_for(af, "celery-kill", timeout=900)
     finally:
-        for component in ("worker-1", "scheduler"):
+        for component in ("worker-1", "scheduler", "triggerer"):
             if component not in af.processes:
                 af.start(component)
     assert plan["state"] == "success", plan["counts"]

@@ -60,10 +60,13 @@ def local_topology() -> dict[str, Component]:
     return {name: Component((name,)) for name in COMPONENTS}
 
 
-def celery_topology() -> dict[str, Component]:
-    """CeleryExecutor beyond one machine, on loopback: two schedulers (HA) and two Celery workers with
-    their own names and log-server ports, the second also serving the ``backfill`` queue."""
+def celery_topology(triggerers: int = 1) -> dict[str, Component]:
+    """CeleryExecutor beyond one machine, on loopback: two schedulers (HA), ``triggerers`` triggerers
+    and two Celery workers with their own names and log-server ports, the second also serving the
+    ``backfill`` queue."""
     found = local_topology()
+    for n in range(2, triggerers + 1):
+        found[f"triggerer-{n}"] = Component(("triggerer",))
     found["scheduler"] = Component(
         ("scheduler",), {"AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port())}
     )
@@ -381,12 +384,16 @@ def make_home(dags_folder: Path) -> Path:
 
 @contextlib.contextmanager
 def running_airflow(
-    database_url: str | None = None, dags_folder: Path = TEST_DAGS, *, celery: bool = False
+    database_url: str | None = None,
+    dags_folder: Path = TEST_DAGS,
+    *,
+    celery: bool = False,
+    triggerers: int = 1,
 ) -> Iterator[Airflow]:
     """A running Airflow whose DAGs folder is a copy of ``dags_folder`` (tests may add, change, delete DAGs).
 
-    ``celery``: CeleryExecutor with two schedulers and two workers (``celery_topology``) and a private
-    Redis; it needs PostgreSQL.
+    ``celery``: CeleryExecutor with two schedulers, two workers and ``triggerers`` triggerers
+    (``celery_topology``) and a private Redis; it needs PostgreSQL.
     """
     home = make_home(dags_folder)
     port = free_port()
@@ -397,7 +404,7 @@ def running_airflow(
             if not database_url:
                 raise ValueError("CeleryExecutor needs PostgreSQL: give database_url")
             env.update(celery_env(database_url, stack.enter_context(running_redis())))
-            topology = celery_topology()
+            topology = celery_topology(triggerers)
         airflow = Airflow(home=home, port=port, env=env, topology=topology)
         try:
             if database_url:
