@@ -46,12 +46,38 @@ TEST_DAG_IDS = (
 )
 
 
+RUNNING: dict[str, Airflow] = {}
+"""backend -> its running Airflow, until its last test is done (``pytest_runtest_teardown``)"""
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def airflow(request: pytest.FixtureRequest) -> Iterator[Airflow]:
     url = os.environ["BACKFILL_TEST_POSTGRES_URL"] if request.param == "postgres" else None
     with running_airflow(url) as running:
         running.wait_for_dags(*TEST_DAG_IDS)
+        RUNNING[request.param] = running
         yield running
+        RUNNING.pop(request.param, None)
+
+
+def _airflow_backend(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    uses = "airflow" in getattr(item, "fixturenames", ()) and callspec is not None
+    return callspec.params.get("airflow") if uses else None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """A backend's Airflow stops as soon as the last test that uses it is done, not at the end of the
+    session: the tests that run after it on that worker (the demo's Airflow, unit tests) and the other
+    worker's Airflow no longer share two cores with an idle Airflow."""
+    yield
+    backend = _airflow_backend(item)
+    if backend is None or backend not in RUNNING:
+        return
+    later = item.session.items[item.session.items.index(item) + 1 :]
+    if not any(_airflow_backend(other) == backend for other in later):
+        RUNNING.pop(backend).stop()
 
 
 # The Celery lane (tests/celery) starts its own Airflow on CeleryExecutor: opt-in.
@@ -61,19 +87,14 @@ collect_ignore_glob = [] if os.environ.get("BACKFILL_TEST_CELERY") else ["celery
 def backend_of(nodeid: str) -> str | None:
     """The Airflow backend a test runs on, from its id (``…[sqlite]``, ``…[postgres-dataworks]``)."""
     found = re.search(r"\[(?:.*-)?(sqlite|postgres)(?:-.*)?\]$", nodeid)
-    if found:
-        return found.group(1)
-    # the standalone demo goes with PostgreSQL's tests, whose worker ends about 3 minutes before
-    # SQLite's; run where a worker is free, with both Airflows busy, it and the DB manager's tests
-    # took a third longer and slowed everything beside them (25:54 against 19:20)
-    return "postgres" if "test_readme_demo" in nodeid else None
+    return found.group(1) if found else None
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Under pytest-xdist (README's ``-n 2``), each backend's tests go to one worker, which starts
-    that backend's Airflow only, and the two Airflows run side by side; unit tests go to whichever
-    worker is done first."""
+    that backend's Airflow only, and the two Airflows run side by side; the standalone demo and the
+    unit tests go to whichever worker is done first, once its Airflow has stopped."""
     from xdist.scheduler import LoadScopeScheduling
 
     class ByBackend(LoadScopeScheduling):
