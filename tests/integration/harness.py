@@ -290,11 +290,19 @@ def make_env(home: Path, port: int, database_url: str | None, dags_folder: Path)
             "AIRFLOW__API_AUTH__JWT_SECRET": "test-jwt-secret-" + str(port),
             "AIRFLOW__API__SECRET_KEY": "test-secret-" + str(port),
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+            # runs come from plans and tests only, none from the test DAGs' own schedules: at start-up
+            # 30 DAGs' first daily runs at once held SQLite's api-server connections for 30 s (the
+            # pool's timeout), so the start took 60 s more one time in three
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
             "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "600",
             # a task whose worker was killed is found after 30 s, not 300 s (the kill -9 tests)
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
-            # and a task left running by a killed scheduler is reset after ~30 s, not 300 s
-            "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "15",
+            # and a task left running by a killed scheduler is reset about 20 s after the kill (the
+            # scheduler's job is dead once its heartbeat is 20 s old, checked every 5 s), not 300 s
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "20",
+            "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "5",
+            # a DAG file changed by a test is written as its new version 5 s after the last, not 30 s
+            "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "5",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(
                 [
