@@ -5,10 +5,7 @@ run's task success)."""
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,33 +14,23 @@ from airflow.triggers.base import TaskSuccessEvent, TriggerEvent
 
 from airflow_backfill_provider.engine.trigger import PlanDriverTrigger
 from airflow_backfill_provider.reserved import DRIVER_TOKEN_HEADER
+from tests.unit.loopback import JsonHandler, serving
 
 
-class _Service(BaseHTTPRequestHandler):
+class _Service(JsonHandler):
     answers: list[tuple[int, dict[str, Any]]] = []
     tokens: list[str | None] = []
 
     def do_POST(self) -> None:
         self.tokens.append(self.headers.get(DRIVER_TOKEN_HEADER))
-        status, answer = self.answers.pop(0) if self.answers else (200, {"retire": True})
-        body = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.answer(*(self.answers.pop(0) if self.answers else (200, {"retire": True})))
 
 
 @pytest.fixture
 def service() -> Iterator[tuple[type[_Service], str]]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Service)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     _Service.answers, _Service.tokens = [], []
-    yield _Service, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with serving(_Service) as url:
+        yield _Service, url
 
 
 def _events(trigger: PlanDriverTrigger) -> list[TriggerEvent]:

@@ -3,44 +3,31 @@ its database is busy), against a small HTTP server on loopback."""
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from airflow_backfill_provider.hooks.backfill import BackfillApiError, BackfillHook
+from tests.unit.loopback import JsonHandler, serving
 
 
-class _Busy(BaseHTTPRequestHandler):
+class _Busy(JsonHandler):
     answers: list[tuple[int, dict[str, str]]] = []
     seen: list[float] = []
 
     def do_GET(self) -> None:
         self.seen.append(time.monotonic())
         status, headers = self.answers.pop(0) if self.answers else (200, {})
-        body = json.dumps({"name": "p"} if status == 200 else {"error": {"code": "unavailable"}}).encode()
-        self.send_response(status)
-        for key, value in {"Content-Type": "application/json", **headers}.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.answer(status, {"name": "p"} if status == 200 else {"error": {"code": "unavailable"}}, headers)
 
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_Busy]]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Busy)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    monkeypatch.setenv("AIRFLOW_CONN_BACKFILL_BUSY", f"backfill://127.0.0.1:{httpd.server_address[1]}")
     _Busy.answers, _Busy.seen = [], []
-    yield _Busy
-    httpd.shutdown()
+    with serving(_Busy) as url:
+        monkeypatch.setenv("AIRFLOW_CONN_BACKFILL_BUSY", url.replace("http://", "backfill://"))
+        yield _Busy
 
 
 def test_a_busy_answer_is_asked_again_after_retry_after(server: type[_Busy]):
