@@ -66,6 +66,16 @@ def _airflow_backend(item: pytest.Item) -> str | None:
     return callspec.params.get("airflow") if uses else None
 
 
+LAST_USE: dict[str, str] = {}
+"""backend -> the id of the last test, in the session's order, that uses its Airflow"""
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    for item in session.items:
+        if backend := _airflow_backend(item):
+            LAST_USE[backend] = item.nodeid
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     """A backend's Airflow stops as soon as the last test that uses it is done, not at the end of the
@@ -73,10 +83,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     worker's Airflow no longer share two cores with an idle Airflow."""
     yield
     backend = _airflow_backend(item)
-    if backend is None or backend not in RUNNING:
-        return
-    later = item.session.items[item.session.items.index(item) + 1 :]
-    if not any(_airflow_backend(other) == backend for other in later):
+    if backend in RUNNING and LAST_USE.get(backend) == item.nodeid:
         RUNNING.pop(backend).stop()
 
 

@@ -2,8 +2,9 @@
 
 It runs in the triggerer, owned by a triggerer callback the service writes (``service/driver.py``),
 not by a task: no DAG run stands for it. It calls the service's driver endpoint every
-``poll_interval`` seconds; one pass there advances all plans (``service/advance.py``). It acts with its own token, which
-lives only in this trigger's kwargs (encrypted by Airflow) and lets it do nothing but that. Errors
+``poll_interval`` seconds; one pass there advances all plans (``service/advance.py``). It acts with
+its own token, which lives only in this trigger's kwargs (encrypted by Airflow) and lets it do
+nothing but that. Errors
 (the api-server restarting, the network) are logged and retried with a growing pause: plans never
 fail because their driver could not reach the service for a while. It ends when the service says no
 plan needs it, or when a newer driver has replaced it: its last event marks its callback a success.

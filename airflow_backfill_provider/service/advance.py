@@ -116,8 +116,13 @@ def _quiet(plan: PlanRow, in_flight: dict[str, int]) -> bool:
     or ``max_failures`` may hold it."""
     if plan.state == PlanState.PAUSED:
         return True
-    holds = plan.spec.get("run_window") is not None or plan.spec.get("max_failures") is not None
-    return plan.cursor >= plan.total_lots and any(in_flight.values()) and not holds
+    return plan.cursor >= plan.total_lots and any(in_flight.values()) and not _may_hold(plan)
+
+
+def _may_hold(plan: PlanRow) -> bool:
+    """Whether the plan has a ``run_window`` or ``max_failures``, which may hold its lots (``_held``);
+    read from the stored spec, so a quiet plan's spec is never validated."""
+    return plan.spec.get("run_window") is not None or plan.spec.get("max_failures") is not None
 
 
 def _fail(plan: PlanRow, reason: str, session: Session) -> None:
@@ -207,7 +212,7 @@ def _held(plan: PlanRow, spec: BackfillPlan, plan_dags: dict[str, PlanDagRow], s
     """Whether the plan starts no lot now (``run_window``, ``max_failures``): its Backfill rows are then
     paused, so Airflow starts none of its queued runs, and the lots next in line wait with the reason.
     A plan stopped by ``max_failures`` ends once none of its lots runs: the rest are blocked."""
-    if spec.run_window is None and spec.max_failures is None:
+    if not _may_hold(plan):
         return False
     reason, final = hold_reason(plan, spec, session)
     update_backfills(plan, session, is_paused=reason is not None)

@@ -132,7 +132,7 @@ class _DriverCallback:
     kwargs: dict[str, Any] = {}
 
     def serialize(self) -> dict[str, Any]:
-        return {"path": self.path, "kwargs": {}}
+        return {"path": self.path, "kwargs": self.kwargs}
 
 
 def _start(token: str, session: Session) -> str:
