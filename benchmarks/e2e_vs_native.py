@@ -19,15 +19,20 @@ without it for LocalExecutor and Celery side by side, the native backfill the an
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
 import datetime as dt
+import functools
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.scheduler_load import descendants
 from tests.integration.harness import Airflow, running_airflow
 from tests.integration.plans import wait_run
 
@@ -57,14 +62,46 @@ def runs_between(af: Airflow, first: dt.date, last: dt.date) -> list[dict]:
 @dataclass(frozen=True)
 class Side:
     """One side of a round, in seconds from submission: the submitting call's return, the first
-    run's start and the last run's end (the figure compared)."""
+    run's start and the last run's end (the figure compared); and the CPU seconds each kind of
+    component used meanwhile."""
 
     submitted: float
     first_start: float
     wall: float
+    cpu: dict[str, float] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.wall:.1f}s (submit {self.submitted:.1f}s, first run +{self.first_start:.1f}s)"
+
+
+def cpu_by_kind(af: Airflow) -> dict[str, float]:
+    """CPU seconds used so far by each kind of component (``scheduler-2`` counts as ``scheduler``,
+    ``worker-1`` as ``worker``) with every process it started, reaped task processes included."""
+    import psutil
+
+    found: dict[str, float] = collections.defaultdict(float)
+    for name, proc in af.processes.items():
+        kind = name.split("-")[0] if name.startswith(("scheduler", "worker", "triggerer")) else name
+        for pid in {proc.pid} | descendants({proc.pid}):
+            with contextlib.suppress(psutil.Error):
+                times = psutil.Process(pid).cpu_times()
+                found[kind] += times.user + times.system + times.children_user + times.children_system
+    return found
+
+
+def measured(af: Airflow, side: Callable[[], Side]) -> Side:
+    """``side`` with the CPU each kind of component used while it ran."""
+    before = cpu_by_kind(af)
+    done = side()
+    after = cpu_by_kind(af)
+    return replace(done, cpu={kind: after[kind] - before.get(kind, 0.0) for kind in sorted(after)})
+
+
+def cpu_line(sides: list[Side]) -> str:
+    kinds = sorted({kind for side in sides for kind in side.cpu})
+    return ", ".join(
+        f"{kind} {statistics.mean(side.cpu.get(kind, 0.0) for side in sides):.1f}" for kind in kinds
+    )
 
 
 def wait_runs(af: Airflow, first: dt.date, last: dt.date, submitted: dt.datetime, returned: float) -> Side:
@@ -190,15 +227,16 @@ def main() -> None:
                 start = last + dt.timedelta(days=1)
                 if side == "engine":
                     name = f"bench-{round_no}"
-                    engine.append(engine_round(af, first, last, name))
+                    engine.append(measured(af, functools.partial(engine_round, af, first, last, name)))
                     wait_plan_closed(af, name)  # its Backfill row must close before a native backfill
                 else:
-                    native.append(native_round(af, first, last))
+                    native.append(measured(af, functools.partial(native_round, af, first, last)))
                     time.sleep(31)  # the scheduler closes the native Backfill row on a 30 s timer
             print(
                 f"round {round_no + 1}: engine {engine[-1]}  native {native[-1]}  "
                 f"ratio {engine[-1].wall / native[-1].wall:.3f}  "
-                f"({'engine' if round_no % 2 == 0 else 'native'} first)",
+                f"({'engine' if round_no % 2 == 0 else 'native'} first); CPU s: engine "
+                f"{cpu_line(engine[-1:])}; native {cpu_line(native[-1:])}",
                 flush=True,
             )
         if engine and native:
@@ -208,6 +246,7 @@ def main() -> None:
                 f"engine mean {e:.1f}s  native mean {n:.1f}s  ratio of means {e / n:.3f}; rounds "
                 f"{', '.join(f'{r:.3f}' for r in ratios)}; worst {max(ratios):.3f} (target <= 1.0 in every round)"
             )
+            print(f"CPU seconds a round, mean: engine {cpu_line(engine)}; native {cpu_line(native)}")
         if args.skip_reads:
             return
         plan_p95, lots_p95 = read_latency(af)
