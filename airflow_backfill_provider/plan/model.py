@@ -206,6 +206,10 @@ class TaskSelection(_Strict):
         default_factory=list, max_length=MAX_ITEMS, description="dry-run these; glob patterns allowed"
     )
 
+    def runs_everything(self) -> bool:
+        """Whether every task of the DAG runs, whatever tasks it has now or later: no dry run."""
+        return self.roots is None and self.include is None and not self.exclude
+
 
 class DagSelection(_Strict):
     """Restricts ``downstream_dags``."""

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from airflow_backfill_provider import settings
 from airflow_backfill_provider.plan.dag import DagDescription
-from airflow_backfill_provider.plan.model import BackfillPlan
+from airflow_backfill_provider.plan.model import BackfillPlan, TaskSelection
 from airflow_backfill_provider.plan.tasks import TaskPlan, select_tasks
 from airflow_backfill_provider.service import lot_states, materialise
 from airflow_backfill_provider.service.dags import serialized_dag
@@ -148,6 +148,7 @@ def _follow_runs(
 
     by_id = {p.id: p for p in plans}
     in_flight: dict[int, dict[str, int]] = {p.id: defaultdict(int) for p in plans}
+    may_park = {p.id: _may_dry_run(p) for p in plans}
     rows = session.execute(
         select(
             LotRow,
@@ -182,15 +183,28 @@ def _follow_runs(
         )
         # the first lot of a DAG with depends_on_past keeps Airflow's first-run-of-a-backfill exemption
         first_past = plan_dag is not None and plan_dag.past_dependent and lot.ordinal == 1
-        if state == LotState.RUNNING and plan_dag is not None and not first_past:
+        # a run leaves its BackfillDagRun row once, when its lot is first seen running
+        if (
+            state == LotState.RUNNING
+            and lot.state != LotState.RUNNING
+            and plan_dag is not None
+            and not first_past
+        ):
             running.append((plan_dag.backfill_id, run_pk))
         if state not in (LotState.SUCCESS, LotState.FAILED):
             in_flight[plan.id][lot.dag_id] += 1
-            flips.append((lot.dag_id, str(lot.run_id)))
+            if may_park[plan.id] and lot.dag_id == plan.dag_id:
+                flips.append((lot.dag_id, str(lot.run_id)))
         set_state(lot, state, reason, end_date if state in (LotState.SUCCESS, LotState.FAILED) else None)
     materialise.flip_parked(flips, session)
     materialise.unlink_running(running, session)
     return in_flight
+
+
+def _may_dry_run(plan: PlanRow) -> bool:
+    """Whether any task of the plan's lot runs may be dry-run, so parked: only the plan's own DAG's,
+    only when its task selection leaves some task out (downstream DAGs run every task)."""
+    return not TaskSelection.model_validate(plan.spec.get("tasks") or {}).runs_everything()
 
 
 def _task_plan(plan: PlanRow, spec: BackfillPlan, dag_id: str, dag: Any, dags: _Dags) -> TaskPlan | str:

@@ -280,3 +280,20 @@ def test_data_time_outside_years_1000_to_9998_is_refused_by_field():
         )
     assert {f.loc for f in caught.value.fields} == {"dates.0", "ranges.0.start", "ranges.0.end"}
     assert BackfillPlan.from_dict({"dag_id": "d", "dates": ["1000-01-01", "9998-12-31"]}).dates
+
+
+@pytest.mark.parametrize(
+    ("tasks", "everything"),
+    [
+        ({}, True),
+        ({"downstream": False}, True),
+        ({"exclude": ["load"]}, False),
+        ({"roots": ["extract"]}, False),
+        ({"include": ["extract", "transform", "load"]}, False),  # a task added later would be dry-run
+    ],
+)
+def test_a_selection_runs_everything_only_without_roots_include_or_exclude(tasks, everything):
+    selection = BackfillPlan.model_validate(
+        {"dag_id": "d", "ranges": [{"start": "2024-01-01", "end": "2024-01-02"}], "tasks": tasks}
+    )
+    assert selection.tasks.runs_everything() is everything
