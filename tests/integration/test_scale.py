@@ -30,7 +30,9 @@ def test_fifty_one_lot_plans_created_at_once_all_succeed(airflow: Airflow):
         thread.join()
     assert refused == []
     for name in names:
-        assert wait_for(airflow, name, timeout=600)["state"] == "success"
+        plan = wait_for(airflow, name, timeout=600)
+        lots = get(airflow, f"/plans/{name}/lots")
+        assert plan["state"] == "success", (plan, lots, airflow.log_tail("scheduler", 30))
 
 
 def test_a_plan_progresses_beside_24_long_running_runs_of_another_dag(airflow: Airflow):
