@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import contextlib
 import datetime as dt
 import functools
 import statistics
@@ -33,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.scheduler_load import descendants
+from benchmarks.scheduler_load import cpu_seconds, process_tree
 from tests.integration.harness import Airflow, running_airflow
 from tests.integration.plans import wait_run
 
@@ -78,15 +77,10 @@ class Side:
 def cpu_by_kind(af: Airflow) -> dict[str, float]:
     """CPU seconds used so far by each kind of component (``scheduler-2`` counts as ``scheduler``,
     ``worker-1`` as ``worker``) with every process it started, reaped task processes included."""
-    import psutil
-
     found: dict[str, float] = collections.defaultdict(float)
     for name, proc in af.processes.items():
         kind = name.split("-")[0] if name.startswith(("scheduler", "worker", "triggerer")) else name
-        for pid in {proc.pid} | descendants({proc.pid}):
-            with contextlib.suppress(psutil.Error):
-                times = psutil.Process(pid).cpu_times()
-                found[kind] += times.user + times.system + times.children_user + times.children_system
+        found[kind] += cpu_seconds(process_tree(proc.pid, with_children=True), reaped=True)
     return found
 
 

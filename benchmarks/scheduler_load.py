@@ -634,7 +634,9 @@ def process_tree(pid: int, with_children: bool) -> list[Any]:
     return found
 
 
-def cpu_seconds(processes: list[Any]) -> float:
+def cpu_seconds(processes: list[Any], reaped: bool = False) -> float:
+    """CPU seconds the processes used so far; ``reaped``: with their children they have waited for
+    (task processes that have ended)."""
     import psutil
 
     total = 0.0
@@ -642,6 +644,8 @@ def cpu_seconds(processes: list[Any]) -> float:
         with contextlib.suppress(psutil.Error):
             times = proc.cpu_times()
             total += times.user + times.system
+            if reaped:
+                total += times.children_user + times.children_system
     return total
 
 
