@@ -173,9 +173,15 @@ def _fast_intervals(timetable: Any, segment: Interval, limit: int | None) -> lis
     except Exception:
         return None
 
+    # on the days around a DST change Airflow's own intervals are taken as they are, ends included:
+    # at a half-hour change (Lord Howe) Airflow 3.3's cron interval before it overlaps the next one
+    airflow_ends: dict[dt.datetime, dt.datetime] = {}
+
     def slow_fires(lo: dt.datetime, hi: dt.datetime) -> list[dt.datetime]:
         if kind is CronDataIntervalTimetable:
-            return [s for s, _ in _airflow_intervals(timetable, lo, hi)]
+            found = list(_airflow_intervals(timetable, lo, hi))
+            airflow_ends.update(found)
+            return [s for s, _ in found]
         return [e for _, e in _airflow_intervals(timetable, lo - interval, hi - interval)]
 
     if kind is CronTriggerTimetable:
@@ -185,7 +191,8 @@ def _fast_intervals(timetable: Any, segment: Interval, limit: int | None) -> lis
     if not fires:
         return []
     last_end = next(_airflow_intervals(timetable, fires[-1], fires[-1] + dt.timedelta(microseconds=1)))[1]
-    return list(zip(fires, [*fires[1:], last_end], strict=True))
+    ends = [airflow_ends.get(fire, nxt) for fire, nxt in itertools.pairwise(fires)]
+    return list(zip(fires, [*ends, last_end], strict=True))
 
 
 def _delta_lots(segment: Interval, delta: dt.timedelta, limit: int | None) -> list[Interval]:
