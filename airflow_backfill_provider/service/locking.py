@@ -89,18 +89,24 @@ def committed(session: Session, work: Callable[[], T], attempts: int = 6) -> T:
     for it (the scheduler exits when that runs out). So this process sends at most one writing
     transaction at a time (50 plans created at once queue here, not on the database), and a write
     refused with "database is locked" is tried again: every write of the service is safe to repeat
-    (same name, same plan; steering is by state). Other errors, and other databases, are not retried.
+    (same name, same plan; steering is by state). Other errors, and other databases, are not retried;
+    on any error the transaction is rolled back before it is raised.
     """
     sqlite = _sqlite(session)
     for attempt in range(attempts):
         try:
             with _SQLITE_WRITER if sqlite else contextlib.nullcontext():
-                result = work()
-                session.commit()
+                try:
+                    result = work()
+                    session.commit()
+                except BaseException:
+                    # locks go now, in this thread: not when the request's session is closed, which
+                    # waits for the api-server's event loop (docs/operations.md, "SQLite")
+                    session.rollback()
+                    raise
             return result
         except OperationalError as exc:
             if not is_locked(exc) or attempt == attempts - 1:
                 raise
-            session.rollback()
             time.sleep(0.5 * (attempt + 1))
     raise AssertionError("unreachable")

@@ -20,6 +20,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from airflow_backfill_provider import signing
@@ -36,13 +37,18 @@ from airflow_backfill_provider.service.tables import UTC, LotRow, PlanDagRow, Pl
 
 
 def ensure_parked_pool(session: Session) -> None:
+    """The 0-slot pool of dry-run tasks, made by the first plan; two first plans at once both find it."""
     from airflow.models.pool import Pool
 
-    if session.scalar(select(Pool.pool).where(Pool.pool == PARKED_POOL)) is None:
-        session.add(
-            Pool(pool=PARKED_POOL, slots=0, description=PARKED_POOL_DESCRIPTION, include_deferred=False)
-        )
-        session.flush()
+    if session.scalar(select(Pool.pool).where(Pool.pool == PARKED_POOL)) is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(
+                Pool(pool=PARKED_POOL, slots=0, description=PARKED_POOL_DESCRIPTION, include_deferred=False)
+            )
+    except IntegrityError:
+        pass  # a concurrent first plan made it (PostgreSQL waited for its commit, then refused ours)
 
 
 def run_id_for(plan_name: str, start: dt.datetime) -> str:

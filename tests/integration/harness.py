@@ -124,6 +124,8 @@ class Airflow:
         env = {**self.env, **spec.env}
         if component != "api-server":  # workers, schedulers, triggerers: the public key only
             env["AIRFLOW__BACKFILL__SIGNING_PRIVATE_KEY"] = ""
+        elif env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS") == "sqlite_busy.CONNECT_ARGS":
+            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS"] = "sqlite_busy.API_SERVER_CONNECT_ARGS"
         self.processes[component] = subprocess.Popen(
             [sys.executable, "-m", "airflow", *args],
             env=env,
