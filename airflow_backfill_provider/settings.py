@@ -84,7 +84,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "version_added": "0.2.0",
     },
     "lookahead": {
-        "description": "Lot runs created ahead of the scheduler per DAG of a plan, beyond its parallelism.",
+        "description": "Lot runs created ahead of the scheduler per DAG of a plan, beyond its parallelism; "
+        "topped up in batches once half of them have started.",
         "type": "integer",
         "default": "16",
         "example": "32",

@@ -2,9 +2,10 @@
 
 Per pass: the lots in flight of every driven plan follow their runs (one query joins lots and
 runs); parked dry-run tasks that are ready end in success, and running lot runs leave their
-BackfillDagRun rows (see ``materialise.unlink_running``); each queued or running plan opens the gates
-of its next lots, from its cursor, up to its window; plans whose lots are all done end. A pass costs
-the lots in flight and the next window of each plan, never a whole plan.
+BackfillDagRun rows (see ``materialise.unlink_running``); each queued or running plan whose runs
+queued ahead have half gone opens the gates of its next lots, from its cursor, up to its window;
+plans whose lots are all done end. A pass costs the lots in flight and the next window of each plan,
+never a whole plan.
 """
 
 from __future__ import annotations
@@ -270,10 +271,18 @@ def _open_gates(
 ) -> None:
     """Give the next lots whose gates are open a run, up to the window of each DAG; move the cursor."""
     # with max_failures, no run waits queued ahead: Airflow would start it at once after a failure
-    window = spec.parallelism + (0 if spec.max_failures else settings.lookahead())
-    budget = {dag_id: window - in_flight.get(dag_id, 0) for dag_id in plan_dags}
-    if plan.cursor >= plan.total_lots or all(b <= 0 for b in budget.values()):
+    ahead = 0 if spec.max_failures else settings.lookahead()
+    window = spec.parallelism + ahead
+    # Runs queued ahead are topped up in batches, once half of them have gone, not one by one as lots
+    # end: until its transaction commits, a pass that makes runs holds a key-share lock on the plan's
+    # Backfill rows (the runs' foreign key), and Airflow's scheduler, which locks those rows FOR
+    # UPDATE SKIP LOCKED to start queued runs, starts none of the plan's runs in a loop that meets it
+    # (a second's idle sleep lost). Runs end when the scheduler wants to start the next ones, so
+    # making runs whenever a lot ends met it often.
+    refill_below = window - ahead // 2
+    if plan.cursor >= plan.total_lots or all(in_flight.get(d, 0) >= refill_below for d in plan_dags):
         return
+    budget = {dag_id: window - in_flight.get(dag_id, 0) for dag_id in plan_dags}
     reach = window * len(plan_dags) * 4
     candidates = _next_lots(plan, reach, session)
     stopped: set[str] = set()
