@@ -85,7 +85,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
     },
     "lookahead": {
         "description": "Lot runs created ahead of the scheduler per DAG of a plan, beyond its parallelism; "
-        "topped up in batches once half of them have started.",
+        "topped up in a batch once at most half of them are left queued.",
         "type": "integer",
         "default": "16",
         "example": "32",

@@ -2,8 +2,8 @@
 
 Per pass: the lots in flight of every driven plan follow their runs (one query joins lots and
 runs); parked dry-run tasks that are ready end in success, and running lot runs leave their
-BackfillDagRun rows (see ``materialise.unlink_running``); each queued or running plan whose runs
-queued ahead have half gone opens the gates of its next lots, from its cursor, up to its window;
+BackfillDagRun rows (see ``materialise.unlink_running``); each queued or running plan with at most
+half its runs queued ahead left opens the gates of its next lots, from its cursor, up to its window;
 plans whose lots are all done end. A pass costs the lots in flight and the next window of each plan,
 never a whole plan.
 """
@@ -81,7 +81,7 @@ def advance(plans: Sequence[PlanRow], session: Session) -> None:
     for row in session.scalars(select(PlanDagRow).where(PlanDagRow.plan_id.in_([p.id for p in plans]))):
         plan_dags[row.plan_id][row.dag_id] = row
     dags = _read_dags({d for by_dag in plan_dags.values() for d in by_dag}, session)
-    in_flight = _follow_runs(plans, plan_dags, dags, session)
+    in_flight, started = _follow_runs(plans, plan_dags, dags, session)
     session.flush()  # Airflow's sessions do not autoflush: the gates below must see these states
     for plan in plans:
         if _quiet(plan, in_flight[plan.id]):
@@ -89,7 +89,7 @@ def advance(plans: Sequence[PlanRow], session: Session) -> None:
             continue
         try:
             with session.begin_nested():  # one plan's failure never touches another plan
-                _step(plan, plan_dags[plan.id], in_flight[plan.id], dags, session)
+                _step(plan, plan_dags[plan.id], in_flight[plan.id], started[plan.id], dags, session)
         except OperationalError:
             raise  # the database is busy: the whole pass is tried again
         except IntegrityError as exc:  # a concurrent writer won a race: this plan goes on next pass
@@ -101,11 +101,16 @@ def advance(plans: Sequence[PlanRow], session: Session) -> None:
 
 
 def _step(
-    plan: PlanRow, plan_dags: dict[str, PlanDagRow], in_flight: dict[str, int], dags: _Dags, session: Session
+    plan: PlanRow,
+    plan_dags: dict[str, PlanDagRow],
+    in_flight: dict[str, int],
+    started: dict[str, int],
+    dags: _Dags,
+    session: Session,
 ) -> None:
     spec = spec_of(plan)
     if plan.state in (PlanState.QUEUED, PlanState.RUNNING) and not _held(plan, spec, plan_dags, session):
-        _open_gates(plan, spec, plan_dags, in_flight, dags, session)
+        _open_gates(plan, spec, plan_dags, in_flight, started, dags, session)
     _settle(plan, in_flight, session)
     session.flush()
 
@@ -143,12 +148,13 @@ def _follow_runs(
     plan_dags: dict[int, dict[str, PlanDagRow]],
     dags: _Dags,
     session: Session,
-) -> dict[int, dict[str, int]]:
-    """Lots follow their runs; returns the lots in flight per plan and DAG."""
+) -> tuple[dict[int, dict[str, int]], dict[int, dict[str, int]]]:
+    """Lots follow their runs; returns the lots in flight per plan and DAG, and of them those running."""
     from airflow.models.dagrun import DagRun
 
     by_id = {p.id: p for p in plans}
     in_flight: dict[int, dict[str, int]] = {p.id: defaultdict(int) for p in plans}
+    started: dict[int, dict[str, int]] = {p.id: defaultdict(int) for p in plans}
     may_park = {p.id: _may_dry_run(p) for p in plans}
     rows = session.execute(
         select(
@@ -194,12 +200,14 @@ def _follow_runs(
             running.append((plan_dag.backfill_id, run_pk))
         if state not in (LotState.SUCCESS, LotState.FAILED):
             in_flight[plan.id][lot.dag_id] += 1
+            if state == LotState.RUNNING:
+                started[plan.id][lot.dag_id] += 1
             if may_park[plan.id] and lot.dag_id == plan.dag_id:
                 flips.append((lot.dag_id, str(lot.run_id)))
         set_state(lot, state, reason, end_date if state in (LotState.SUCCESS, LotState.FAILED) else None)
     materialise.flip_parked(flips, session)
     materialise.unlink_running(running, session)
-    return in_flight
+    return in_flight, started
 
 
 def _may_dry_run(plan: PlanRow) -> bool:
@@ -266,6 +274,7 @@ def _open_gates(
     spec: BackfillPlan,
     plan_dags: dict[str, PlanDagRow],
     in_flight: dict[str, int],
+    started: dict[str, int],
     dags: _Dags,
     session: Session,
 ) -> None:
@@ -273,16 +282,16 @@ def _open_gates(
     # with max_failures, no run waits queued ahead: Airflow would start it at once after a failure
     ahead = 0 if spec.max_failures else settings.lookahead()
     window = spec.parallelism + ahead
-    # Runs queued ahead are topped up in batches, once half of them have gone, not one by one as lots
-    # end: until its transaction commits, a pass that makes runs holds a key-share lock on the plan's
-    # Backfill rows (the runs' foreign key), and Airflow's scheduler, which locks those rows FOR
-    # UPDATE SKIP LOCKED to start queued runs, starts none of the plan's runs in a loop that meets it
-    # (a second's idle sleep lost). Runs end when the scheduler wants to start the next ones, so
-    # making runs whenever a lot ends met it often.
-    refill_below = window - ahead // 2
-    if plan.cursor >= plan.total_lots or all(in_flight.get(d, 0) >= refill_below for d in plan_dags):
-        return
+    # Runs queued ahead are topped up in a batch once at most half of them are left, not one by one
+    # as lots end. Until its transaction commits, a pass that makes runs holds a key-share lock on the
+    # plan's Backfill rows (the runs' foreign key), and Airflow's scheduler, which locks those rows
+    # FOR UPDATE SKIP LOCKED to start queued runs, starts none of the plan's runs in a loop that meets
+    # it (a second's idle sleep lost). Lots end just when the scheduler wants to start the next runs;
+    # the queue runs low just after it has started some, the next start a whole run away.
     budget = {dag_id: window - in_flight.get(dag_id, 0) for dag_id in plan_dags}
+    low = [d for d in plan_dags if budget[d] > 0 and in_flight.get(d, 0) - started.get(d, 0) <= ahead // 2]
+    if plan.cursor >= plan.total_lots or not low:
+        return
     reach = window * len(plan_dags) * 4
     candidates = _next_lots(plan, reach, session)
     stopped: set[str] = set()
