@@ -73,6 +73,18 @@ def _read_dags(dag_ids: set[str], session: Session) -> _Dags:
     )
 
 
+@dataclass
+class _Flight:
+    """A plan's lots in flight (a run that has not ended) per DAG, and of them those whose run has not
+    started yet (queued ahead)."""
+
+    lots: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    queued: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def any(self) -> bool:
+        return any(self.lots.values())
+
+
 def advance(plans: Sequence[PlanRow], session: Session) -> None:
     """One step of each plan (their rows locked by the caller); safe to repeat any number of times."""
     if not plans:
@@ -81,7 +93,7 @@ def advance(plans: Sequence[PlanRow], session: Session) -> None:
     for row in session.scalars(select(PlanDagRow).where(PlanDagRow.plan_id.in_([p.id for p in plans]))):
         plan_dags[row.plan_id][row.dag_id] = row
     dags = _read_dags({d for by_dag in plan_dags.values() for d in by_dag}, session)
-    in_flight, started = _follow_runs(plans, plan_dags, dags, session)
+    in_flight = _follow_runs(plans, plan_dags, dags, session)
     session.flush()  # Airflow's sessions do not autoflush: the gates below must see these states
     for plan in plans:
         if _quiet(plan, in_flight[plan.id]):
@@ -89,7 +101,7 @@ def advance(plans: Sequence[PlanRow], session: Session) -> None:
             continue
         try:
             with session.begin_nested():  # one plan's failure never touches another plan
-                _step(plan, plan_dags[plan.id], in_flight[plan.id], started[plan.id], dags, session)
+                _step(plan, plan_dags[plan.id], in_flight[plan.id], dags, session)
         except OperationalError:
             raise  # the database is busy: the whole pass is tried again
         except IntegrityError as exc:  # a concurrent writer won a race: this plan goes on next pass
@@ -101,28 +113,23 @@ def advance(plans: Sequence[PlanRow], session: Session) -> None:
 
 
 def _step(
-    plan: PlanRow,
-    plan_dags: dict[str, PlanDagRow],
-    in_flight: dict[str, int],
-    started: dict[str, int],
-    dags: _Dags,
-    session: Session,
+    plan: PlanRow, plan_dags: dict[str, PlanDagRow], in_flight: _Flight, dags: _Dags, session: Session
 ) -> None:
     spec = spec_of(plan)
     if plan.state in (PlanState.QUEUED, PlanState.RUNNING) and not _held(plan, spec, plan_dags, session):
-        _open_gates(plan, spec, plan_dags, in_flight, started, dags, session)
+        _open_gates(plan, spec, plan_dags, in_flight, dags, session)
     _settle(plan, in_flight, session)
     session.flush()
 
 
-def _quiet(plan: PlanRow, in_flight: dict[str, int]) -> bool:
+def _quiet(plan: PlanRow, in_flight: _Flight) -> bool:
     """Whether the plan's step would write nothing but that it started, so the pass gives it no
     savepoint (two statements a plan a pass, most of a pass over 200 plans whose lots all run): it is
     paused, or all its lots have had their gates opened, some are in flight, and no ``run_window``
     or ``max_failures`` may hold it."""
     if plan.state == PlanState.PAUSED:
         return True
-    return plan.cursor >= plan.total_lots and any(in_flight.values()) and not _may_hold(plan)
+    return plan.cursor >= plan.total_lots and in_flight.any() and not _may_hold(plan)
 
 
 def _may_hold(plan: PlanRow) -> bool:
@@ -148,13 +155,12 @@ def _follow_runs(
     plan_dags: dict[int, dict[str, PlanDagRow]],
     dags: _Dags,
     session: Session,
-) -> tuple[dict[int, dict[str, int]], dict[int, dict[str, int]]]:
-    """Lots follow their runs; returns the lots in flight per plan and DAG, and of them those running."""
+) -> dict[int, _Flight]:
+    """Lots follow their runs; returns each plan's lots in flight."""
     from airflow.models.dagrun import DagRun
 
     by_id = {p.id: p for p in plans}
-    in_flight: dict[int, dict[str, int]] = {p.id: defaultdict(int) for p in plans}
-    started: dict[int, dict[str, int]] = {p.id: defaultdict(int) for p in plans}
+    in_flight = {p.id: _Flight() for p in plans}
     may_park = {p.id: _may_dry_run(p) for p in plans}
     rows = session.execute(
         select(
@@ -199,15 +205,15 @@ def _follow_runs(
         ):
             running.append((plan_dag.backfill_id, run_pk))
         if state not in (LotState.SUCCESS, LotState.FAILED):
-            in_flight[plan.id][lot.dag_id] += 1
-            if state == LotState.RUNNING:
-                started[plan.id][lot.dag_id] += 1
+            in_flight[plan.id].lots[lot.dag_id] += 1
+            if state != LotState.RUNNING:
+                in_flight[plan.id].queued[lot.dag_id] += 1
             if may_park[plan.id] and lot.dag_id == plan.dag_id:
                 flips.append((lot.dag_id, str(lot.run_id)))
         set_state(lot, state, reason, end_date if state in (LotState.SUCCESS, LotState.FAILED) else None)
     materialise.flip_parked(flips, session)
     materialise.unlink_running(running, session)
-    return in_flight, started
+    return in_flight
 
 
 def _may_dry_run(plan: PlanRow) -> bool:
@@ -273,8 +279,7 @@ def _open_gates(
     plan: PlanRow,
     spec: BackfillPlan,
     plan_dags: dict[str, PlanDagRow],
-    in_flight: dict[str, int],
-    started: dict[str, int],
+    in_flight: _Flight,
     dags: _Dags,
     session: Session,
 ) -> None:
@@ -288,8 +293,8 @@ def _open_gates(
     # FOR UPDATE SKIP LOCKED to start queued runs, starts none of the plan's runs in a loop that meets
     # it (a second's idle sleep lost). Lots end just when the scheduler wants to start the next runs;
     # the queue runs low just after it has started some, the next start a whole run away.
-    budget = {dag_id: window - in_flight.get(dag_id, 0) for dag_id in plan_dags}
-    low = [d for d in plan_dags if budget[d] > 0 and in_flight.get(d, 0) - started.get(d, 0) <= ahead // 2]
+    budget = {dag_id: window - in_flight.lots[dag_id] for dag_id in plan_dags}
+    low = [d for d in plan_dags if budget[d] > 0 and in_flight.queued[d] <= ahead // 2]
     if plan.cursor >= plan.total_lots or not low:
         return
     reach = window * len(plan_dags) * 4
@@ -308,7 +313,8 @@ def _open_gates(
         set_state(lot, state, reason)
         if lot.run_id is not None:
             budget[dag_id] -= 1
-            in_flight[dag_id] = in_flight.get(dag_id, 0) + 1
+            in_flight.lots[dag_id] += 1
+            in_flight.queued[dag_id] += 1
         if (lot.run_id is not None and plan_dag.self_dependency) or (
             state == LotState.WAITING and (spec.order != "none" or plan_dag.self_dependency)
         ):
@@ -401,14 +407,14 @@ def _materialise(
     return state, reason
 
 
-def _settle(plan: PlanRow, in_flight: dict[str, int], session: Session) -> None:
+def _settle(plan: PlanRow, in_flight: _Flight, session: Session) -> None:
     """The plan starts once a lot has a run or an outcome, and ends once every lot has an outcome."""
-    started = plan.cursor > 0 or any(in_flight.values())
+    started = plan.cursor > 0 or in_flight.any()
     if started and plan.started_at is None:
         plan.started_at = now()
     if plan.state == PlanState.QUEUED and plan.started_at is not None:
         plan.state = PlanState.RUNNING.value
-    if plan.state == PlanState.PAUSED or plan.cursor < plan.total_lots or any(in_flight.values()):
+    if plan.state == PlanState.PAUSED or plan.cursor < plan.total_lots or in_flight.any():
         return
     bad = session.scalar(
         select(
