@@ -10,7 +10,7 @@ from typing import Any
 
 from airflow_backfill_provider.plan.model import BackfillPlan
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 __all__ = ["BackfillHook", "BackfillPlan", "BackfillPlanOperator", "BackfillPlanSensor", "__version__"]
 
 _LAZY = {

@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+MAX_FIELD_ERRORS = 50
+"""field errors one answer names; the rest are counted"""
+MAX_ERROR_TEXT = 1000
+"""characters of one error message"""
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -24,8 +29,8 @@ class BackfillError(Exception):
     status_code = 400
 
     def __init__(self, message: str, fields: Iterable[FieldError] = ()) -> None:
-        self.fields = list(fields)
-        self.message = message
+        self.fields = bounded(fields)
+        self.message = message[:MAX_ERROR_TEXT]
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -53,6 +58,21 @@ class UnknownObjectError(BackfillError):
     status_code = 404
 
 
+class ForbiddenError(BackfillError):
+    """The caller may not do this (Airflow's auth manager says so); the message names only what the
+    caller sent."""
+
+    code = "forbidden"
+    status_code = 403
+
+
+class QuotaError(BackfillError):
+    """A limit the deployment sets on active plans or lots is reached; it frees up as plans end."""
+
+    code = "quota_exceeded"
+    status_code = 429
+
+
 class ConflictError(BackfillError):
     """A name taken by another plan's content, or a state change the plan's state does not allow."""
 
@@ -72,3 +92,18 @@ class MethodNotAllowed(BackfillError):
 
     code = "method_not_allowed"
     status_code = 405
+
+
+def bounded(fields: Iterable[FieldError]) -> list[FieldError]:
+    """At most ``MAX_FIELD_ERRORS`` errors, each at most ``MAX_ERROR_TEXT`` characters, and a last one
+    that counts the rest: an answer's size never grows with how wrong the input is."""
+    found: list[FieldError] = []
+    more = 0
+    for error in fields:
+        if len(found) < MAX_FIELD_ERRORS:
+            found.append(FieldError(error.loc[:MAX_ERROR_TEXT], error.msg[:MAX_ERROR_TEXT]))
+        else:
+            more += 1
+    if more:
+        found.append(FieldError("", f"and {more} more errors: fix these first"))
+    return found

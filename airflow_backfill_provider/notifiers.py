@@ -1,254 +1,185 @@
-"""Plan notifications as a sandbox: what a plan author names and writes reaches only the plan's own fields.
+"""Plan notifications: the deployment's targets, and the message the provider writes from a plan's fields.
 
-A plan's ``notify`` names notifiers, each either
+A plan's ``notify`` names **targets** and the states to tell them about, nothing else. A target is
+the deployment's (``[backfill] notification_targets``): a notifier class, its fixed arguments
+(recipients, channel, connection) and the arguments that receive the message. The message is
+written by the provider from the plan's own fields (name, title, state, counts, failed lots, the
+page's URL), or by a template the deployment owns (``[backfill] notification_template`` and
+``notification_subject``). So:
 
-- a **target** the deployment defines by name in ``[backfill] notification_targets`` (a notifier
-  class, the arguments the deployment fixes — recipients, connection — and ``plan_arguments``, the
-  arguments plan authors may set), or
-- an allowed notifier **class** (declared by an installed provider, or listed in
-  ``[backfill] allowed_notifiers``), whose plan arguments are those the class lists in
-  ``backfill_plan_arguments``, or the few this module lists for Airflow's own notifiers.
-
-Nothing else is imported. The sandbox's walls:
-
-1. **Arguments by allow-list.** A plan sets only its notifier's plan arguments: message text and
-   recipients, never a file, a template path or a connection, which stay the deployment's.
-2. **Values are data.** JSON values only; every string is a template rendered by a sandboxed Jinja
-   (no attribute of Python objects, no loader, no filters that reach outside) that sees only
-   ``plan``: its name, state, DAG, lot counts and page URL. ``{{ var.value.x }}`` or
-   ``{{ conn.y.password }}`` is an error at create, naming the field.
-3. **Rendered once, by the service.** The service renders the arguments when the plan ends and signs
-   them into the notify run; the worker passes them to the notifier with Airflow's templating of
-   those fields switched off, so Airflow's task context (``var``, ``conn``, ``ti``, macros) never
-   renders what a plan author wrote, and no value is read as a template file.
+1. **Nothing a plan sends is a template.** Its title and the lots' reasons are inserted as data:
+   ``{{ 1 }}`` in a title is the text ``{{ 1 }}``. The deployment's template is rendered by a
+   sandboxed Jinja that sees only ``plan``.
+2. **Nothing a plan sends is a recipient, a channel or a class.** Those are the target's. Only
+   classes a target names are imported, each checked to be a ``BaseNotifier``.
+3. **The work happens on a worker, once.** When a plan ends, the service records the plan's fields
+   in one signed notify run (``service/notify.py``); its task writes the message and calls each
+   target (``engine/controller.py``), with Airflow's templating of the message arguments off.
 """
 
 from __future__ import annotations
 
+import functools
+import html
 import importlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from airflow_backfill_provider import settings
 
-PLAN_ARGUMENTS: dict[str, tuple[str, ...]] = {
-    "airflow.providers.smtp.notifications.smtp.SmtpNotifier": ("to", "cc", "bcc", "subject", "html_content"),
-    "airflow.providers.slack.notifications.slack.SlackNotifier": ("text", "channel"),
-    "airflow.providers.slack.notifications.slack_webhook.SlackWebhookNotifier": ("text",),
+KNOWN_ARGUMENTS: dict[str, tuple[str | None, str | None, Literal["text", "html"]]] = {
+    "airflow.providers.smtp.notifications.smtp.SmtpNotifier": ("html_content", "subject", "html"),
+    "airflow.providers.slack.notifications.slack.SlackNotifier": ("text", None, "text"),
+    "airflow.providers.slack.notifications.slack_webhook.SlackWebhookNotifier": ("text", None, "text"),
 }
-"""Airflow's own notifiers: the arguments that are a message or its recipients"""
+"""Airflow's own notifiers: (message argument, subject argument, format) when a target names none"""
 
-PLAN_VARIABLES = ("name", "state", "dag_id", "counts", "url")
-"""what a notification template sees, as ``plan.<name>``"""
-
-MAX_TEMPLATE = 10_000
+FAILED_LOTS_SHOWN = 20
+"""failed lots a notification lists (with the count of the others)"""
 MAX_RENDERED = 100_000
+"""characters of a message, whoever wrote its template"""
+FACTS = (
+    "name", "title", "dag_id", "state", "counts", "total_lots", "failed_lots", "url", "created_by",
+    "started_at", "ended_at",
+)  # fmt: skip
+"""what a notification knows of its plan (``plan.<name>`` in the deployment's templates)"""
 
 
 @dataclass(frozen=True)
-class Notifier:
-    """A notifier a plan may name: its class path, the arguments fixed by the deployment, and those
-    the plan may set."""
+class Target:
+    """A deployment's notification target: a notifier class, its fixed arguments, and where the
+    message goes."""
 
     name: str
     path: str
     fixed: Mapping[str, Any] = field(default_factory=dict)
-    plan_arguments: tuple[str, ...] = ()
+    message: str | None = None
+    subject: str | None = None
+    format: Literal["text", "html"] = "text"
 
 
-def allowed_notifiers() -> frozenset[str]:
-    """Import paths of the notifier classes plans may use."""
-    from airflow.providers_manager import ProvidersManager
-
-    return frozenset(str(path) for path in ProvidersManager().notification) | settings.allowed_notifiers()
+class TargetError(ValueError):
+    """A target the deployment defines cannot be used as it is: the message says what to fix."""
 
 
-def targets() -> dict[str, Notifier]:
-    """The deployment's named targets (``[backfill] notification_targets``)."""
+def targets() -> dict[str, Target]:
+    """The deployment's targets (``[backfill] notification_targets``)."""
     found = {}
     for name, entry in settings.notification_targets().items():
-        found[name] = Notifier(
+        path = str(entry["notifier"])
+        message, subject, kind = KNOWN_ARGUMENTS.get(path, ("message", None, "text"))
+        found[name] = Target(
             name=name,
-            path=str(entry["notifier"]),
+            path=path,
             fixed=dict(entry.get("kwargs") or {}),
-            plan_arguments=tuple(str(a) for a in entry.get("plan_arguments") or ()),
+            message=entry.get("message", message),
+            subject=entry.get("subject", subject),
+            format="html" if entry.get("format", kind) == "html" else "text",
         )
     return found
 
 
+def target_errors(names: list[str]) -> list[tuple[int, str]]:
+    """(position, why) for every name that is not a usable target of this deployment."""
+    try:
+        defined = targets()
+    except ValueError as exc:
+        return [(i, f"{exc}: ask your Airflow administrator to fix it") for i in range(len(names))]
+    errors = []
+    for i, name in enumerate(names):
+        target = defined.get(name)
+        if target is None:
+            known = ", ".join(sorted(defined)) or "none is defined"
+            errors.append(
+                (i, f"no notification target '{name}' ([backfill] notification_targets names {known})")
+            )
+            continue
+        try:
+            notifier_class(target.path)
+        except TargetError as exc:
+            errors.append((i, f"target '{name}' cannot be used: {exc}. Ask your Airflow administrator"))
+    return errors
+
+
+@functools.lru_cache(maxsize=64)
 def notifier_class(path: str) -> type:
-    """The notifier class at ``path``, which must be allowed; raises ValueError saying why not."""
-    allowed = allowed_notifiers()
-    if path not in allowed:
-        raise ValueError(
-            f"'{path}' is not an allowed notifier: name a target of [backfill] notification_targets "
-            f"({', '.join(sorted(targets())) or 'none is defined'}), a notifier an installed provider "
-            f"declares ({', '.join(sorted(allowed)) or 'none is installed'}), or ask your Airflow "
-            "administrator to add it to [backfill] allowed_notifiers"
-        )
+    """The class a target names (the deployment's list, never a plan's); TargetError says why not."""
     from airflow.sdk import BaseNotifier
 
     module, _, name = path.rpartition(".")
     try:
         found = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"'{path}' cannot be imported here: {exc}") from None
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise TargetError(f"'{path}' cannot be imported here: {exc}") from None
     if not (isinstance(found, type) and issubclass(found, BaseNotifier)):
-        raise ValueError(f"'{path}' is not a subclass of Airflow's BaseNotifier")
+        raise TargetError(f"'{path}' is not a subclass of Airflow's BaseNotifier")
     return found
 
 
-def resolve(name: str) -> tuple[Notifier, type]:
-    """The notifier a plan names (a target or an allowed class) and its class; ValueError if none."""
-    target = targets().get(name)
-    if target is not None:
-        return target, notifier_class(target.path)
-    cls = notifier_class(name)
-    declared = getattr(cls, "backfill_plan_arguments", None)
-    arguments = tuple(declared) if declared is not None else PLAN_ARGUMENTS.get(name, ())
-    return Notifier(name=name, path=name, plan_arguments=arguments), cls
+def subject(facts: Mapping[str, Any]) -> str:
+    """The provider's one-line summary of a plan that ended."""
+    counts = facts.get("counts") or {}
+    title = f" ({facts['title']})" if facts.get("title") else ""
+    done = counts.get("success", 0) + counts.get("skipped", 0)
+    return (
+        f"Backfill plan {facts.get('name')}{title} ended {facts.get('state')}: {done} of "
+        f"{facts.get('total_lots', 0)} lots done, {counts.get('failed', 0)} failed"
+    )
 
 
-SAFE_FILTERS = (
-    "default", "upper", "lower", "title", "capitalize", "trim", "length", "string", "int", "float",
-    "round", "join", "first", "last", "sort", "dictsort", "items", "truncate", "e", "escape", "tojson",
-)  # fmt: skip
-"""filters a template may use: none reads outside the plan or makes a value much larger"""
+def body(facts: Mapping[str, Any]) -> str:
+    """The provider's text of a plan that ended: its fields, its failed lots, its page."""
+    counts = facts.get("counts") or {}
+    lines = [subject(facts), ""]
+    lines.append(f"DAG: {facts.get('dag_id')}")
+    lines.append("Lots: " + ", ".join(f"{state} {n}" for state, n in counts.items() if n))
+    failed = facts.get("failed_lots") or []
+    if failed:
+        lines += ["", "Failed lots:"]
+        lines += [f"- lot {lot['index']} ({lot['label']}): {lot.get('reason') or 'failed'}" for lot in failed]
+        more = counts.get("failed", 0) - len(failed)
+        if more > 0:
+            lines.append(f"- and {more} more")
+    if facts.get("created_by"):
+        lines.append(f"Created by: {facts['created_by']}")
+    lines += ["", f"The plan: {facts.get('url')}"]
+    return "\n".join(lines)
 
 
-def _environment() -> Any:
-    """A Jinja that reaches nothing but the data it is given: no method or attribute of any object
-    (``plan.name`` is the dict's item), no loader, no globals, a few filters, no ``**`` and no
-    repetition by ``*``."""
+def _environment(autoescape: bool) -> Any:
+    """A Jinja for the deployment's templates: sandboxed, so even a template that loops over the
+    plan's data reaches no attribute or method of Python objects."""
     from jinja2 import StrictUndefined
-    from jinja2.exceptions import SecurityError
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    class PlanTemplates(ImmutableSandboxedEnvironment):
-        intercepted_binops = frozenset({"*", "**"})
-
-        def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-            return False
-
-        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right))
-            if operator == "*" and numbers and abs(left) < 1e9 and abs(right) < 1e9:
-                return left * right
-            raise SecurityError(f"'{operator}' is not allowed in notification templates")
-
-    env = PlanTemplates(autoescape=False, undefined=StrictUndefined)
-    env.globals.clear()
-    env.filters = {name: env.filters[name] for name in SAFE_FILTERS if name in env.filters}
-    env.tests = {name: env.tests[name] for name in ("defined", "undefined", "none", "number", "string")}
-    return env
+    return ImmutableSandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined)
 
 
-def _strings(value: Any, where: str) -> list[tuple[str, str]]:
-    """Every string inside a JSON value, with its path."""
-    if isinstance(value, str):
-        return [(where, value)]
-    if isinstance(value, list):
-        return [s for i, v in enumerate(value) for s in _strings(v, f"{where}.{i}")]
-    if isinstance(value, dict):
-        return [s for k, v in value.items() for s in _strings(v, f"{where}.{k}")]
-    return []
+def message(facts: Mapping[str, Any], fmt: Literal["text", "html"]) -> tuple[str, str]:
+    """(subject, body) for a plan that ended: the deployment's templates when it has them, else the
+    provider's text; the plan's fields go in as data, escaped for an HTML body."""
+    plan = {key: facts.get(key) for key in FACTS}
+    custom_subject, custom_body = settings.notification_subject(), settings.notification_template()
+    line = (
+        _environment(False).from_string(custom_subject).render(plan=plan) if custom_subject else subject(plan)
+    )
+    if custom_body:
+        text = _environment(fmt == "html").from_string(custom_body).render(plan=plan)
+    else:
+        text = body(plan)
+        if fmt == "html":
+            text = f"<pre>{html.escape(text)}</pre>"
+    return " ".join(line.split())[:1000], text[:MAX_RENDERED]
 
 
-def _render_value(value: Any, plan: Mapping[str, Any], env: Any) -> Any:
-    if isinstance(value, str):  # ``backfill_plan``: the name templates saw before 0.3.0
-        text = env.from_string(value).render(plan=plan, backfill_plan=plan)
-        return text[:MAX_RENDERED]
-    if isinstance(value, list):
-        return [_render_value(v, plan, env) for v in value]
-    if isinstance(value, dict):
-        return {k: _render_value(v, plan, env) for k, v in value.items()}
-    return value
-
-
-SAMPLE_PLAN = {
-    "name": "plan",
-    "state": "success",
-    "dag_id": "dag",
-    "counts": {"success": 1, "failed": 0},
-    "url": "http://airflow/plugin/backfill-plans?plan=plan",
-}
-
-
-def kwargs_errors(name: str, kwargs: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(field under ``kwargs``, message) for every argument the plan may not set or cannot render."""
-    try:
-        notifier, _ = resolve(name)
-    except ValueError as exc:
-        return [("", str(exc))]
-    errors = []
-    env = _environment()
-    for key, value in kwargs.items():
-        if key not in notifier.plan_arguments:
-            allowed = ", ".join(notifier.plan_arguments) or "none"
-            errors.append(
-                (
-                    key,
-                    f"a plan may not set '{key}' of notifier '{name}': plans set only its message arguments "
-                    f"({allowed}); files, templates and connections are the deployment's "
-                    "([backfill] notification_targets)",
-                )
-            )
-            continue
-        try:
-            json.dumps(value)
-        except (TypeError, ValueError):
-            errors.append((key, "must be JSON"))
-            continue
-        for where, text in _strings(value, key):
-            if len(text) > MAX_TEMPLATE:
-                errors.append((where, f"longer than {MAX_TEMPLATE} characters"))
-                continue
-            try:
-                _only_expressions(env, text)
-                env.from_string(text).render(plan=SAMPLE_PLAN, backfill_plan=SAMPLE_PLAN)
-            except Exception as exc:  # any template error is the author's to fix
-                errors.append(
-                    (
-                        where,
-                        f"is not a notification template: {type(exc).__name__}: {str(exc)[:200]}. "
-                        f"Templates see only plan.{', plan.'.join(PLAN_VARIABLES)}",
-                    )
-                )
-    return errors
-
-
-def _only_expressions(env: Any, text: str) -> None:
-    """``{{ ... }}`` and ``{% if %}`` only: no loop, macro, include or block, so rendering costs what
-    the text's length says."""
-    from jinja2 import nodes
-    from jinja2.exceptions import SecurityError
-
-    for node in env.parse(text).find_all(nodes.Stmt):
-        if not isinstance(node, (nodes.Output, nodes.If)):
-            raise SecurityError(
-                f"'{type(node).__name__}' statements are not allowed: use {{{{ }}}} and {{% if %}}"
-            )
-
-
-def render_kwargs(kwargs: Mapping[str, Any], plan: Mapping[str, Any]) -> dict[str, Any]:
-    """The plan's arguments rendered with the plan's own fields (the service does this at plan end)."""
-    env = _environment()
-    rendered = {}
-    for key, value in kwargs.items():
-        try:
-            rendered[key] = _render_value(value, plan, env)
-        except Exception as exc:  # checked at create; a value that still fails is sent as written
-            rendered[key] = f"(template error: {type(exc).__name__})" if isinstance(value, str) else value
-    return rendered
-
-
-def build(name: str, plan_kwargs: Mapping[str, Any]) -> Any:
-    """The notifier instance a worker calls: the deployment's arguments, the plan's rendered ones, and
-    Airflow's templating switched off for the plan's (they are text, not templates, by now)."""
-    notifier, cls = resolve(name)
-    given = {k: v for k, v in plan_kwargs.items() if k in notifier.plan_arguments}
-    instance = cls(**{**notifier.fixed, **given})
-    instance.template_fields = tuple(f for f in instance.template_fields if f not in given)
+def build(target: Target, facts: Mapping[str, Any]) -> Any:
+    """The notifier a worker calls for ``target``: the deployment's arguments, the message in the
+    target's message (and subject) argument, and Airflow's templating of those two off (they hold
+    the plan's data, which is never a template)."""
+    cls = notifier_class(target.path)
+    line, text = message(facts, target.format)
+    written = {name: value for name, value in ((target.message, text), (target.subject, line)) if name}
+    instance = cls(**{**target.fixed, **written})
+    instance.template_fields = tuple(f for f in instance.template_fields if f not in written)
     return instance

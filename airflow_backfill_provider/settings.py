@@ -12,13 +12,30 @@ from typing import Any
 SECTION = "backfill"
 
 OPTIONS: dict[str, dict[str, Any]] = {
-    "max_lots": {
+    "max_lots_per_plan": {
         "description": "Most lots one plan may have (all its DAGs together). Larger plans are refused "
-        "at preview and create with a message naming the limit.",
+        "at preview and create with a message naming the limit. (Before 0.3.0: max_lots, still read "
+        "when this is not set.)",
         "type": "integer",
         "default": "100000",
         "example": "20000",
-        "version_added": "0.2.0",
+        "version_added": "0.3.0",
+    },
+    "max_active_plans_per_user": {
+        "description": "Most plans one user may have queued, running or paused at once; another is "
+        "refused (429) until one ends. 0: no limit.",
+        "type": "integer",
+        "default": "0",
+        "example": "20",
+        "version_added": "0.3.0",
+    },
+    "max_active_lots": {
+        "description": "Most lots all queued, running and paused plans may have together; a plan that "
+        "would go beyond is refused (429) until others end. 0: no limit.",
+        "type": "integer",
+        "default": "0",
+        "example": "1000000",
+        "version_added": "0.3.0",
     },
     "max_preview_lots": {
         "description": "Most lots a preview lists (it always gives the total).",
@@ -27,25 +44,55 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "example": "5000",
         "version_added": "0.2.0",
     },
-    "allowed_notifiers": {
-        "description": "Comma-separated import paths of notifier classes plans may use in `notify`, "
-        "besides the notifiers that installed providers declare. Each must be a subclass of "
-        "Airflow's BaseNotifier. Nothing outside these two lists is ever imported.",
-        "type": "string",
-        "default": "",
-        "example": "my_company.notifiers.TeamsNotifier",
-        "version_added": "0.2.0",
-    },
     "notification_targets": {
-        "description": "Notification targets plans may name in notify, as JSON: "
-        '{"<name>": {"notifier": "<class path>", "kwargs": {...}, "plan_arguments": ["<arg>", ...]}}. '
-        "kwargs are fixed by the deployment (recipients, connection); plan authors may set only the "
-        "plan_arguments (message text), rendered with the plan's own fields. Set it on the "
-        "api-server and every worker.",
+        "description": "Notification targets plans may name in `notify.targets`, as JSON: "
+        '{"<name>": {"notifier": "<class path>", "kwargs": {...}, "message": "<argument>", '
+        '"subject": "<argument>", "format": "text|html"}}. The notifier class (a subclass of Airflow\'s '
+        "BaseNotifier) and its kwargs (recipients, channel, connection) are fixed here; the provider "
+        "writes the message from the plan's own fields into the `message` argument (and a one-line "
+        "summary into `subject`), with Airflow's templating of those two switched off. Airflow's SMTP "
+        "and Slack notifiers need no `message`/`subject`. Plans name targets only: nothing a plan sends "
+        "is a template, a recipient or a class. Set it on the api-server and every worker.",
         "type": "string",
         "default": "",
         "example": '{"data-team": {"notifier": "airflow.providers.smtp.notifications.smtp.SmtpNotifier", '
-        '"kwargs": {"to": "data@example.com"}, "plan_arguments": ["subject", "html_content"]}}',
+        '"kwargs": {"to": "data@example.com"}}}',
+        "version_added": "0.3.0",
+    },
+    "notification_template": {
+        "description": "The body of every plan notification, as a Jinja template the deployment owns "
+        "(rendered on the worker that sends it, in a sandbox, with the plan's fields as data: "
+        "plan.name, title, dag_id, state, counts, total_lots, failed_lots (index, label, reason; the "
+        "first 20), url, created_by, started_at, ended_at). Empty: the provider's own text.",
+        "type": "string",
+        "default": "",
+        "example": "{{ plan.name }} ended {{ plan.state }}: {{ plan.counts.failed }} failed. {{ plan.url }}",
+        "version_added": "0.3.0",
+    },
+    "notification_subject": {
+        "description": "The one-line summary (a mail's subject) of every plan notification, as a Jinja "
+        "template the deployment owns, with the same fields as notification_template. Empty: the "
+        "provider's own line.",
+        "type": "string",
+        "default": "",
+        "example": "[backfill] {{ plan.name }} {{ plan.state }}",
+        "version_added": "0.3.0",
+    },
+    "allowed_pools": {
+        "description": "Comma-separated pools a plan may put its task instances in (`pool`), besides "
+        "the pools its DAGs' tasks use already. Callers who may edit pools may name any pool.",
+        "type": "string",
+        "default": "",
+        "example": "backfills,low_priority",
+        "version_added": "0.3.0",
+    },
+    "allowed_queues": {
+        "description": "Comma-separated executor queues a plan may send its task instances to "
+        "(`queue`), besides the queues its DAGs' tasks use already. Callers who may edit pools may "
+        "name any queue.",
+        "type": "string",
+        "default": "",
+        "example": "backfill",
         "version_added": "0.3.0",
     },
     "signing_private_key": {
@@ -118,16 +165,31 @@ def _get(key: str) -> str:
     return str(conf.get(SECTION, key, fallback=OPTIONS[key]["default"]) or "")
 
 
-def max_lots() -> int:
-    return max(1, int(_get("max_lots") or OPTIONS["max_lots"]["default"]))
+def _number(key: str) -> int:
+    """An integer option; a value that is not one is the default (``airflow config lint`` says why)."""
+    text = _get(key).strip()
+    return int(text) if text.lstrip("-").isdigit() else int(OPTIONS[key]["default"])
+
+
+def max_lots_per_plan() -> int:
+    """``max_lots_per_plan``, or the smaller ``max_lots`` that a deployment set before 0.3.0."""
+    from airflow.configuration import conf
+
+    limit = max(1, _number("max_lots_per_plan"))
+    legacy = str(conf.get(SECTION, "max_lots", fallback="") or "").strip()
+    return min(limit, max(1, int(legacy))) if legacy.isdigit() else limit
+
+
+def max_active_plans_per_user() -> int:
+    return max(0, _number("max_active_plans_per_user"))
+
+
+def max_active_lots() -> int:
+    return max(0, _number("max_active_lots"))
 
 
 def max_preview_lots() -> int:
     return max(1, int(_get("max_preview_lots") or OPTIONS["max_preview_lots"]["default"]))
-
-
-def allowed_notifiers() -> frozenset[str]:
-    return frozenset(p.strip() for p in _get("allowed_notifiers").split(",") if p.strip())
 
 
 def notification_targets() -> dict[str, dict[str, Any]]:
@@ -146,6 +208,26 @@ def notification_targets() -> dict[str, dict[str, Any]]:
             '[backfill] notification_targets must map names to {"notifier": "<class path>", ...}'
         )
     return found
+
+
+def notification_template() -> str:
+    return _get("notification_template")
+
+
+def notification_subject() -> str:
+    return _get("notification_subject")
+
+
+def _listed(key: str) -> frozenset[str]:
+    return frozenset(p.strip() for p in _get(key).split(",") if p.strip())
+
+
+def allowed_pools() -> frozenset[str]:
+    return _listed("allowed_pools")
+
+
+def allowed_queues() -> frozenset[str]:
+    return _listed("allowed_queues")
 
 
 def signing_private_key() -> str:

@@ -1,9 +1,13 @@
 """Signatures on what the service writes into runs, checked where tasks run.
 
-A lot run's conf carries the plan's dry-run tasks and ``task_params`` under a reserved key, and a
-notify run's conf names the notifiers to call. Anyone who may trigger a DAG can put any conf in a
-run, so workers act on those keys only when the service's signature over (DAG, run, content) is
-valid: a conf copied into another run, or written by hand, is refused.
+A lot run's conf carries the plan's dry-run tasks, ``task_params`` and routing under a reserved key
+(``marker.py``), and a notify run's conf names the targets to tell. Anyone who may trigger a DAG can
+put any conf in a run, so workers act on those keys only when the service's signature is valid. A
+signature is bound to one run as Airflow records it — DAG, run id, logical date and run type
+(``RunBinding``) — so a conf copied into another run, into a run re-made by hand under the same id,
+or written by hand, is refused. It is made over a canonical form of the content (``canonical``), so
+that what the database gives back (PostgreSQL's JSONB writes ``1e16`` as ``10000000000000000`` and
+has no ``-0.0``) still verifies.
 
 Signatures are Ed25519. The private key (``[backfill] signing_private_key``) lives only where the
 service runs: the api-server and the hosts that run the ``airflow backfill-plans`` CLI. Workers hold
@@ -18,8 +22,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import functools
 import json
+import math
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -28,7 +35,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from airflow_backfill_provider import settings
 
-_CONTEXT = "airflow-backfill-provider/signature/v2"
+_CONTEXT = "airflow-backfill-provider/signature/v3"
+_LEGACY_CONTEXT = "airflow-backfill-provider/signature/v2"
+"""0.2's signatures (DAG and run id only): still verified on backfill runs, which only the service
+makes, so lot runs in flight during an upgrade go on"""
 PRIVATE_OPTION = "[backfill] signing_private_key"
 PUBLIC_OPTION = "[backfill] signing_public_keys"
 
@@ -94,15 +104,70 @@ def public_key_text(key: Ed25519PublicKey) -> str:
     return base64.b64encode(raw).decode()
 
 
-def _message(dag_id: str, run_id: str, content: Any) -> bytes:
-    return json.dumps([_CONTEXT, dag_id, run_id, content], sort_keys=True, separators=(",", ":")).encode()
+@dataclass(frozen=True)
+class RunBinding:
+    """The run a signature is bound to, as Airflow records it."""
+
+    dag_id: str
+    run_id: str
+    logical_date: str | None
+    """ISO UTC with microseconds (``iso_utc``), or None for a run without one"""
+    run_type: str
+    """Airflow's ``DagRunType`` word: ``backfill`` for lot runs, ``manual`` for notify runs"""
+
+    @classmethod
+    def of(cls, dag_run: Any) -> RunBinding:
+        """The binding of a DagRun: Airflow's ORM row (scheduler, api-server) or the task context's."""
+        run_type = getattr(dag_run, "run_type", None)
+        return cls(
+            dag_id=str(getattr(dag_run, "dag_id", "")),
+            run_id=str(getattr(dag_run, "run_id", "")),
+            logical_date=iso_utc(getattr(dag_run, "logical_date", None)),
+            run_type=str(getattr(run_type, "value", run_type)),
+        )
 
 
-def sign(dag_id: str, run_id: str, content: Any) -> str:
-    return base64.b64encode(private_key().sign(_message(dag_id, run_id, content))).decode()
+def iso_utc(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    aware = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return aware.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def verify(dag_id: str, run_id: str, content: Any, signature: Any) -> bool:
+def canonical(value: Any) -> Any:
+    """The content as signed: every number as a float (``-0.0`` as ``0.0``), so a value the database
+    hands back in another form (``1e16`` as an integer) signs the same; ints beyond a float's range
+    keep their digits."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        try:
+            number = float(value)
+        except OverflowError:
+            return f"int:{value}"
+        return 0.0 if number == 0 else number if math.isfinite(number) else str(number)
+    if isinstance(value, dict):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    return str(value)
+
+
+def _message(binding: RunBinding, content: Any) -> bytes:
+    parts = [_CONTEXT, binding.dag_id, binding.run_id, binding.logical_date, binding.run_type]
+    return json.dumps([*parts, canonical(content)], sort_keys=True, separators=(",", ":")).encode()
+
+
+def _legacy_message(binding: RunBinding, content: Any) -> bytes:
+    parts = [_LEGACY_CONTEXT, binding.dag_id, binding.run_id, content]
+    return json.dumps(parts, sort_keys=True, separators=(",", ":")).encode()
+
+
+def sign(binding: RunBinding, content: Any) -> str:
+    return base64.b64encode(private_key().sign(_message(binding, content))).decode()
+
+
+def verify(binding: RunBinding, content: Any, signature: Any) -> bool:
     """True only for the service's own signature of exactly this content in exactly this run.
 
     Raises SigningUnavailable when this host has no public key to check with: a worker that cannot
@@ -120,13 +185,16 @@ def verify(dag_id: str, run_id: str, content: Any, signature: Any) -> bool:
         raw = base64.b64decode(signature, validate=True)
     except (binascii.Error, ValueError):
         return False
-    message = _message(dag_id, run_id, content)
+    messages = [_message(binding, content)]
+    if binding.run_type == "backfill":
+        messages.append(_legacy_message(binding, content))
     for key in keys:
-        try:
-            key.verify(raw, message)
-        except InvalidSignature:
-            continue
-        return True
+        for message in messages:
+            try:
+                key.verify(raw, message)
+            except InvalidSignature:
+                continue
+            return True
     return False
 
 

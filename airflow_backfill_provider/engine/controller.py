@@ -1,11 +1,11 @@
-"""The controller DAG: its runs call the notifiers of backfill plans that ended (task ``notify``).
+"""The controller DAG: its runs tell the notification targets of backfill plans that ended (task ``notify``).
 
 Ship it into Airflow with a one-line file in the DAGs folder:
 
     from airflow_backfill_provider.engine.controller import controller_dag  # noqa: F401
 
-The service creates every run of it. A *notify* run (``notify__<plan>__…``) calls the notifiers of
-a plan that has ended, on a worker, as Airflow runs its callbacks. A run triggered by hand does
+The service creates every run of it. A *notify* run (``notify__<plan>__…``) tells the targets of a
+plan that has ended, on a worker, as Airflow runs its callbacks. A run triggered by hand does
 nothing: its conf carries no signature of the service. The plan driver is not a run of this DAG: it
 is a trigger the service starts in the triggerer (``service/driver.py``).
 """
@@ -20,12 +20,12 @@ from airflow.sdk import DAG, BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_backfill_provider import signing
-from airflow_backfill_provider.notifiers import build
+from airflow_backfill_provider.notifiers import build, targets
 from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID
 
 
 class NotifyPlanOperator(BaseOperator):
-    """Calls the notifiers of a plan that ended, as the service signed them into the run's conf."""
+    """Tells the targets of a plan that ended, as the service signed them into the run's conf."""
 
     def execute(self, context: Any) -> None:
         run = context["dag_run"]
@@ -33,7 +33,7 @@ class NotifyPlanOperator(BaseOperator):
         content = conf.get("notify")
         try:
             valid = isinstance(content, dict) and signing.verify(
-                run.dag_id, run.run_id, content, conf.get("signature")
+                signing.RunBinding.of(run), content, conf.get("signature")
             )
         except signing.SigningUnavailable as exc:
             raise AirflowFailException(f"cannot check this notify run here: {exc}") from None
@@ -45,19 +45,32 @@ class NotifyPlanOperator(BaseOperator):
 
 
 def notify_plan_end(context: Any, content: dict[str, Any], log: Any) -> None:
-    """Call each notifier once, with the task context plus ``backfill_plan`` (name, state, counts).
+    """Write the message and call each target once, with the task context plus ``backfill_plan`` (the
+    plan's fields, as data).
 
-    Only notifiers this Airflow allows are imported (checked again here, where they run), with the
-    arguments the service rendered from the plan's own fields and Airflow's templating of them off
-    (``notifiers.build``). A notifier that fails is logged; it does not change how the plan ended.
+    Only classes the deployment's targets name are imported, with the deployment's arguments and the
+    message the provider writes (``notifiers.build``). A target that fails is logged; it does not
+    change how the plan ended.
     """
-    plan = {"name": content.get("plan"), "state": content.get("state"), "counts": content.get("counts", {})}
-    for spec in content.get("notifiers", ()):
+    facts = content.get("facts") or {}
+    try:
+        defined = targets()
+    except ValueError:
+        log.exception("[backfill] notification_targets cannot be read here: nobody is told")
+        return
+    for name in content.get("targets") or ():
+        target = defined.get(name)
+        if target is None:
+            log.error(
+                "backfill plan %s names notification target %r, which this host does not define",
+                facts.get("name"),
+                name,
+            )
+            continue
         try:
-            notifier = build(spec["notifier"], spec.get("kwargs") or {})
-            notifier({**context, "backfill_plan": plan})
+            build(target, facts)({**context, "backfill_plan": facts})
         except Exception:
-            log.exception("notifier %s failed for backfill plan %s", spec.get("notifier"), plan["name"])
+            log.exception("notification target %s failed for backfill plan %s", name, facts.get("name"))
 
 
 with DAG(

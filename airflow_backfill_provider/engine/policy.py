@@ -1,19 +1,21 @@
-"""Cluster policy (``airflow.policy`` entry point), applied where tasks run: dry-run and ``task_params``.
+"""Cluster policies (``airflow.policy`` entry point): dry-run, ``task_params`` and routing of lot runs.
 
-A lot run's conf carries, under a reserved key, the plan's dry-run tasks and ``task_params`` with
-the service's signature over (DAG, run, content). On the worker, this policy:
+A lot run's conf carries the plan's marker (``marker.py``): its dry-run tasks, ``task_params`` and
+routing, signed by the service for that very run. Where tasks run, ``task_policy``:
 
-- makes a dry-run task a no-op: it ends in success without its code running, even when it was
-  cleared from the UI or retried, and for every map index of a mapped task;
+- makes a dry-run task a no-op: it ends in success without its code running and with no outlets
+  (it publishes no asset event for data it never wrote), even when it was cleared from the UI or
+  retried, and for every map index of a mapped task;
 - adds a task's own ``task_params`` to its ``params`` before its templates render and before it
   runs;
-- does either only when the signature is the service's (Ed25519, checked with the public key). A
-  conf written by hand into any other run (a manual run, a native backfill) neutralises and injects
-  nothing: every task of that run fails saying why, instead of skipping its checks or running with
-  params its DAG's validation never saw. ``dry_run`` is a list of exact task ids;
+- does either only when the signature is the service's for this run. A marker written by hand into
+  any other run (a manual run, a native backfill, a run re-made by hand under a lot run's id)
+  neutralises and injects nothing: every task of that run fails saying why;
 - removes the reserved key from every task's params.
 
-Outside lot runs it does nothing.
+Where Airflow makes or resets task instances (a mapped task's expansion, a clear from the UI),
+``task_instance_mutation_hook`` puts the plan's pool, queue and priority back on them, which Airflow
+would otherwise take from the task. Outside lot runs both do nothing.
 """
 
 from __future__ import annotations
@@ -24,47 +26,29 @@ from airflow.policies import hookimpl
 
 from airflow_backfill_provider import signing
 from airflow_backfill_provider.exceptions import BackfillError
+from airflow_backfill_provider.marker import LotMarker, MarkerError, apply_routing, marker_of
 from airflow_backfill_provider.reserved import PLAN_CONF_KEY
 
 _MARK = "_backfill_plan_policy"
 
 
-def _marker(context: Any) -> dict[str, Any] | None:
-    """The run's plan marker, only when the service signed it for exactly this run.
-
-    A run without the reserved key is not a plan's run: None. A run with it whose signature does not
-    verify (written by hand, copied from another run, or checked on a worker without the public key)
-    fails the task saying why: nothing is neutralised or injected on an unsigned word.
-    """
+def _marker(context: Any) -> LotMarker | None:
+    """The run's plan marker, only when the service signed it for exactly this run; a marker that is
+    not (or cannot be checked here) fails the task saying why."""
     dag_run = context.get("dag_run")
-    conf = getattr(dag_run, "conf", None) or {}
-    if not isinstance(conf, dict) or PLAN_CONF_KEY not in conf:
-        return None
-    marker = conf[PLAN_CONF_KEY]
-    dag_id, run_id = getattr(dag_run, "dag_id", None), getattr(dag_run, "run_id", None)
-    if not isinstance(marker, dict):
-        raise BackfillError(f"run {run_id} carries a '{PLAN_CONF_KEY}' conf that is not a backfill plan's")
-    content = {k: marker.get(k) for k in ("plan", "dry_run", "task_params")}
     try:
-        valid = signing.verify(str(dag_id), str(run_id), content, marker.get("signature"))
+        return marker_of(dag_run)
+    except MarkerError as exc:
+        raise BackfillError(str(exc)) from None
     except signing.SigningUnavailable as exc:
         raise BackfillError(
-            f"run {run_id} is a backfill plan's run, but this worker cannot check it: {exc}"
+            f"run {getattr(dag_run, 'run_id', None)} is a backfill plan's run, but this worker cannot "
+            f"check it: {exc}"
         ) from None
-    if not valid:
-        raise BackfillError(
-            f"run {run_id} carries a '{PLAN_CONF_KEY}' conf (dry-run tasks, task_params) that the backfill "
-            "service did not sign for this run: refusing to run any task of it. Only plans put it in runs; "
-            "if this is a plan's run, give this worker the service's public key ([backfill] signing_public_keys)"
-        )
-    dry_run = content["dry_run"]
-    if not isinstance(dry_run, list) or not all(isinstance(t, str) for t in dry_run):
-        raise BackfillError(f"run {run_id}: the plan's dry_run is not a list of task ids")
-    return content
 
 
-def _dry_run(task: Any, marker: dict[str, Any] | None) -> bool:
-    return marker is not None and task.task_id in marker["dry_run"]
+def _dry_run(task: Any, marker: LotMarker | None) -> bool:
+    return marker is not None and task.task_id in marker.dry_run
 
 
 def _no_op(*args: Any, **kwargs: Any) -> None:
@@ -72,8 +56,10 @@ def _no_op(*args: Any, **kwargs: Any) -> None:
 
 
 def _neutralise(task: Any, plan: str) -> None:
-    """The task's code never runs: execute and every hook around it do nothing."""
+    """The task's code never runs: execute and every hook around it do nothing, and it has no outlets,
+    so its success reports no asset event."""
     task.log.info("dry run: skipped by backfill plan %s, nothing of this task runs", plan)
+    object.__setattr__(task, "outlets", [])
     for name in ("execute", "pre_execute", "post_execute"):
         object.__setattr__(task, name, _no_op)
     for name in ("_pre_execute_hook", "_post_execute_hook"):
@@ -84,14 +70,13 @@ def _neutralise(task: Any, plan: str) -> None:
             object.__setattr__(task, name, [])
 
 
-def _apply_params(task: Any, context: Any, marker: dict[str, Any] | None) -> None:
+def _apply_params(task: Any, context: Any, marker: LotMarker | None) -> None:
     params = context.get("params")
     if params is None:
         return
     if PLAN_CONF_KEY in params:
         del params[PLAN_CONF_KEY]
-    task_params = (marker or {}).get("task_params")
-    overrides = task_params.get(task.task_id) if isinstance(task_params, dict) else None
+    overrides = marker.task_params.get(task.task_id) if marker is not None else None
     if isinstance(overrides, dict):
         for key, value in overrides.items():
             params[key] = value
@@ -100,7 +85,7 @@ def _apply_params(task: Any, context: Any, marker: dict[str, Any] | None) -> Non
 def _render(task: Any, original: Any, context: Any, jinja_env: Any = None) -> Any:
     marker = _marker(context)
     if _dry_run(task, marker):
-        _neutralise(task, str((marker or {}).get("plan")))
+        _neutralise(task, marker.plan if marker else "")
         return None
     _apply_params(task, context, marker)
     return original(context, jinja_env)
@@ -113,7 +98,7 @@ def _wrap_unmapped(unmapped: Any) -> Any:
     def render(parent: Any, template_fields: Any, context: Any, jinja_env: Any, seen_oids: Any) -> Any:
         marker = _marker(context)
         if _dry_run(unmapped, marker):
-            _neutralise(unmapped, str((marker or {}).get("plan")))
+            _neutralise(unmapped, marker.plan if marker else "")
             return None
         _apply_params(unmapped, context, marker)
         return original(parent, template_fields, context, jinja_env, seen_oids)
@@ -141,3 +126,22 @@ def task_policy(task: Any) -> None:
 
         object.__setattr__(task, "render_template_fields", render)
     object.__setattr__(task, _MARK, True)
+
+
+@hookimpl
+def task_instance_mutation_hook(task_instance: Any, dag_run: Any) -> None:
+    """The plan's pool, queue and priority on a task instance of its lot run that Airflow makes or
+    resets from the task (a mapped task's expansion, a clear): only from a marker the service signed
+    for this run."""
+    conf = getattr(dag_run, "conf", None)
+    if not isinstance(conf, dict) or PLAN_CONF_KEY not in conf:
+        return
+    try:
+        marker = marker_of(dag_run)
+    except (MarkerError, signing.SigningUnavailable):
+        return  # an unsigned marker routes nothing (and the run's tasks fail on the worker)
+    task = getattr(task_instance, "task", None)
+    if marker is None or not marker.routes or task is None:
+        return
+    dag = task.get_dag() if hasattr(task, "get_dag") else getattr(task, "dag", None)
+    apply_routing(task_instance, task, dag, marker)

@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from airflow_backfill_provider.exceptions import FieldError, PlanValidationError
+from airflow_backfill_provider.exceptions import MAX_FIELD_ERRORS, FieldError, PlanValidationError
 from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID, PARKED_POOL, PLAN_CONF_KEY
 
 
@@ -46,7 +46,7 @@ MAX_LOT_DAYS = 3660
 MAX_ITEMS = 1000
 """most entries of any list of a plan (dates: 10 times that)"""
 MAX_JSON_BYTES = 64 * 1024
-"""most bytes of ``conf``, ``task_params`` and each notifier's ``kwargs``, as JSON"""
+"""most bytes of ``conf`` and of ``task_params``, as JSON"""
 MAX_DEPTH = 24
 """deepest nesting of objects and lists in a plan (``conf`` may nest about 20 levels)"""
 INT32 = 2**31 - 1
@@ -54,9 +54,26 @@ TaskId = Annotated[str, Field(min_length=1, max_length=250)]
 
 
 class _Strict(BaseModel):
-    """Unknown fields are refused by name: a typo is never ignored."""
+    """Unknown fields are refused by name: a typo is never ignored. An object with more keys than the
+    model has fields is refused at once, as one error: 80,000 unknown keys cost what one does."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_wider_than_the_model(cls, data: Any) -> Any:
+        if isinstance(data, dict) and len(data) > len(cls.model_fields):
+            raise ValueError(too_wide(cls, data))
+        return data
+
+
+def too_wide(model: type[BaseModel], data: dict[Any, Any]) -> str:
+    unknown = [str(k)[:50] for k in list(data)[:1000] if k not in model.model_fields][:5]
+    return (
+        f"{len(data)} keys, but {model.__name__} has {len(model.model_fields)} fields: unknown fields "
+        f"{', '.join(map(repr, unknown))}{' …' if len(data) > len(model.model_fields) + 5 else ''}; "
+        f"known fields are {', '.join(model.model_fields)}"
+    )
 
 
 def _date_or_datetime(value: Any) -> Any:
@@ -222,29 +239,25 @@ class DagSelection(_Strict):
     )
 
 
-class NotifierSpec(_Strict):
-    """A notification target the deployment defines, or an allowed notifier class by import path, with
-    the message arguments a plan may set (templates that see only ``plan``)."""
-
-    notifier: str = Field(
-        pattern=r"^[A-Za-z_][\w-]*(\.[A-Za-z_][\w]*)*$",
-        max_length=250,
-        description="a target of [backfill] notification_targets, or the import path of an allowed notifier",
-        examples=["data-team", "airflow.providers.smtp.notifications.smtp.SmtpNotifier"],
-    )
-    kwargs: dict[str, Any] = Field(
-        default_factory=dict,
-        max_length=20,
-        description="the notifier's message arguments; strings are templates seeing plan.name, plan.state, "
-        "plan.dag_id, plan.counts and plan.url",
-    )
+TARGET_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$"
 
 
 class Notify(_Strict):
-    """Notifiers called once when the plan ends in one of the ``on`` states."""
+    """Whom to tell when the plan ends: targets the deployment defines (``[backfill]
+    notification_targets``), by name. A plan chooses targets and states, nothing else: the
+    deployment owns recipients, channels and templates, and the provider writes the message."""
 
-    on: list[Literal["success", "failure"]] = Field(default_factory=lambda: ["success", "failure"])  # type: ignore[arg-type]
-    notifiers: list[NotifierSpec] = Field(min_length=1, max_length=10)
+    on: list[Literal["success", "failure"]] = Field(
+        default_factory=lambda: ["success", "failure"],  # type: ignore[arg-type]
+        max_length=2,
+        description="the plan ends in these",
+    )
+    targets: list[Annotated[str, Field(pattern=TARGET_NAME)]] = Field(
+        min_length=1,
+        max_length=10,
+        description="names of the deployment's notification targets ([backfill] notification_targets)",
+        examples=[["data-team"]],
+    )
 
 
 @dataclass(frozen=True)
@@ -358,11 +371,18 @@ class BackfillPlan(_Strict):
         le=INT32,
         description="run the lots on this version number of the DAG (Airflow's DAG versions); default: the latest",
     )
-    notify: Notify | None = Field(default=None, description="notifiers called when the plan ends")
+    notify: Notify | None = Field(default=None, description="notification targets told when the plan ends")
     comment: str | None = Field(default=None, max_length=2000)
     tags: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list, max_length=50
     )
+
+    @field_validator("conf", "task_params")
+    @classmethod
+    def _json_data(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """What a run's conf holds: JSON data. Dates and datetimes (a Python caller's) become their ISO
+        text, as they would in JSON; anything else that is not JSON is refused by name."""
+        return cast(dict[str, Any], json_data(value))
 
     @field_validator("lot")
     @classmethod
@@ -379,13 +399,18 @@ class BackfillPlan(_Strict):
     @model_validator(mode="wrap")
     @classmethod
     def _report_every_bad_field(cls, data: Any, handler: Any) -> BackfillPlan:
-        """Collect field errors and cross-field errors together, and phrase each with its fix."""
+        """Collect field errors and cross-field errors together, and phrase each with its fix (the
+        first ``MAX_FIELD_ERRORS`` of them: phrasing costs more than finding)."""
+        if isinstance(data, dict) and len(data) > len(cls.model_fields):
+            raise PlanValidationError([FieldError("", too_wide(cls, data))])
         errors: list[FieldError] = []
         plan: BackfillPlan | None = None
         try:
             plan = handler(data)
         except ValidationError as exc:
-            errors = [_explain(err, cls) for err in exc.errors()]
+            found = _without_replaced(exc.errors(), cls)
+            errors = [_explain(err, cls) for err in found[:MAX_FIELD_ERRORS]]
+            errors += [FieldError("", "…")] * (len(found) - len(errors))  # counted by PlanValidationError
         raw = data if isinstance(data, dict) else (plan.model_dump() if plan is not None else {})
         errors += _cross_field_errors(raw)
         if errors:
@@ -458,11 +483,17 @@ class BackfillPlan(_Strict):
 
 class _PlanYamlLoader(yaml.SafeLoader):
     """YAML 1.2 booleans: only true/false. YAML 1.1 reads ``on``, ``off``, ``yes`` and ``no`` as
-    booleans, which would turn ``self_dependency: on`` and ``notify: {on: [...]}`` into nonsense."""
+    booleans, which would turn ``self_dependency: on`` and ``notify: {on: [...]}`` into nonsense.
+    Dates stay text (the model reads its own date fields): ``day: 2024-01-01`` in ``conf`` is the
+    string a DAG's conf holds, as in JSON."""
 
 
 _PlanYamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _PlanYamlLoader.add_implicit_resolver(
@@ -475,11 +506,6 @@ def _cross_field_errors(raw: dict[str, Any]) -> list[FieldError]:
     errors: list[FieldError] = _reserved_name_errors(raw) + _json_value_errors(raw)
     for field in ("conf", "task_params"):
         errors += _json_size_errors(raw.get(field), field)
-    notify = raw.get("notify")
-    notifiers = notify.get("notifiers") if isinstance(notify, dict) else None
-    for i, entry in enumerate(notifiers if isinstance(notifiers, list) else []):
-        if isinstance(entry, dict):
-            errors += _json_size_errors(entry.get("kwargs"), f"notify.notifiers.{i}.kwargs")
     if not raw.get("dates") and not raw.get("ranges"):
         errors.append(FieldError("dates", "the plan names no data time: give `dates`, `ranges`, or both"))
     lot = raw.get("lot")
@@ -534,6 +560,21 @@ def _reserved_name_errors(raw: dict[str, Any]) -> list[FieldError]:
     return errors
 
 
+def json_data(value: Any, where: str = "") -> Any:
+    """``value`` as JSON data: dates as ISO text, tuples as lists; ValueError names what is not JSON."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, dt.date):  # datetime included
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): json_data(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_data(v, f"{where}.{i}" if where else str(i)) for i, v in enumerate(value)]
+    raise ValueError(
+        f"{where or 'a value'} is a {type(value).__name__}, not JSON data: give text, a number, a list or an object"
+    )
+
+
 def _json_value_errors(value: Any) -> list[FieldError]:
     """Values a database stores as they came: no NUL characters, no NaN or infinity, bounded depth."""
     errors: list[FieldError] = []
@@ -574,6 +615,29 @@ def _json_size_errors(value: Any, loc: str) -> list[FieldError]:
     return []
 
 
+RETIRED_FIELDS = {
+    ("Notify", "notifiers"): (
+        "targets",
+        "plans name notification targets, not notifiers or their arguments: write `notify: {targets: "
+        "[<name>]}` with a target your Airflow administrator defined in [backfill] notification_targets. "
+        "Recipients, channels and message templates are the deployment's",
+    ),
+}
+"""fields earlier releases had: (the field that replaces it, what to write instead)"""
+
+
+def _without_replaced(errors: list[Any], model: type[BaseModel]) -> list[Any]:
+    """The errors, less "required" for a field whose retired predecessor was given (its own error says
+    what to write)."""
+    replaced = set()
+    for err in errors:
+        owner = _model_at(model, err["loc"][:-1]) if err["type"] == "extra_forbidden" else None
+        retired = RETIRED_FIELDS.get((owner.__name__, str(err["loc"][-1]))) if owner else None
+        if retired:
+            replaced.add((*err["loc"][:-1], retired[0]))
+    return [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in replaced)]
+
+
 def _explain(err: Any, model: type[BaseModel]) -> FieldError:
     """Turn one pydantic error into a field path and a message that says what to do."""
     loc = ".".join(str(part) for part in err["loc"])
@@ -581,6 +645,8 @@ def _explain(err: Any, model: type[BaseModel]) -> FieldError:
     if kind == "extra_forbidden":
         owner = _model_at(model, err["loc"][:-1])
         name = str(err["loc"][-1])
+        if owner is not None and (owner.__name__, name) in RETIRED_FIELDS:
+            return FieldError(loc, RETIRED_FIELDS[(owner.__name__, name)][1])
         known = sorted(owner.model_fields) if owner else []
         close = difflib.get_close_matches(name, known, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""

@@ -212,7 +212,7 @@ def _too_big(plan: BackfillPlan, limit: int | None, scanned: int | None = None) 
         [
             FieldError(
                 "ranges" if plan.ranges else "dates",
-                f"{what}, beyond the limit of this Airflow ([backfill] max_lots = {limit}): narrow the "
+                f"{what}, beyond the limit of this Airflow ([backfill] max_lots_per_plan = {limit}): narrow the "
                 "dates, use larger lots, or split it into several plans",
             )
         ],

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from airflow_backfill_provider.exceptions import FieldError
+from airflow_backfill_provider.exceptions import MAX_ERROR_TEXT, FieldError, bounded
 from airflow_backfill_provider.plan.translate import SYSTEMS
 from airflow_backfill_provider.service.datamodels import PlanOut
 
@@ -23,6 +23,8 @@ COMPAT_PATH = re.compile(
     r"/compat/(?P<system>" + "|".join(sorted(map(re.escape, SYSTEMS), key=len, reverse=True)) + r")(?:/|$)"
 )
 ALIBABA = ("dms", "dataworks", "dataworks-legacy")
+MAX_DETAIL = 20_000
+"""characters of the field errors in one answer (Alibaba's shape repeats them twice): under 64 kB"""
 TENCENT_CODES = {
     401: "AuthFailure",
     403: "AuthFailure.UnauthorizedOperation",
@@ -95,8 +97,8 @@ def error(
 ) -> JSONResponse:
     """An error answer that names every bad field (in the system's own names) and the fix."""
     request_id = _request_id(request)
-    detail = "; ".join(f"{f.loc}: {f.msg}" if f.loc else f.msg for f in fields)
-    text = f"{message}: {detail}" if detail else message
+    detail = "; ".join(f"{f.loc}: {f.msg}" if f.loc else f.msg for f in bounded(fields))[:MAX_DETAIL]
+    text = f"{message[:MAX_ERROR_TEXT]}: {detail}" if detail else message[:MAX_ERROR_TEXT]
     if system in ALIBABA:
         their = ALIBABA_CODES.get(status, "InternalError" if status >= 500 else code)
         body: dict[str, Any] = {

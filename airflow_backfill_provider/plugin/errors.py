@@ -18,8 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from airflow_backfill_provider.exceptions import BackfillError, FieldError
-from airflow_backfill_provider.reserved import DRIVER_TOKEN_HEADER
+from airflow_backfill_provider.exceptions import MAX_ERROR_TEXT, BackfillError, FieldError, bounded
 
 log = logging.getLogger(__name__)
 REQUEST_ID = "X-Request-ID"
@@ -36,6 +35,7 @@ CODES = {
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid_request",
+    429: "quota_exceeded",
     503: "unavailable",
 }
 RETRY_AFTER_SECONDS = 5
@@ -55,8 +55,8 @@ def error_response(
     body = {
         "error": {
             "code": code,
-            "message": message,
-            "fields": [f.as_dict() for f in fields],
+            "message": message[:MAX_ERROR_TEXT],
+            "fields": [f.as_dict() for f in bounded(fields)],
             "request_id": request_id,
         }
     }
@@ -64,32 +64,59 @@ def error_response(
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+DRIVER_PATH = "/api/v1/driver/pass"
+"""the driver's call, authorised by its own token (``routes/driver.py``), not by an Airflow user"""
+COOKIE = "_token"
+"""Airflow's session cookie (``airflow.api_fastapi.auth.managers.base_auth_manager.COOKIE_NAME_JWT_TOKEN``)"""
 
 
 def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-def cookie_only_write(request: Request) -> str | None:
-    """Why a request that changes something is refused as a possible cross-site request, or None.
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header. Airflow reads the header for Bearer only and
+    otherwise falls back to the session cookie, so no other scheme counts as the caller's own header:
+    a browser adds Basic or Negotiate by itself, to any request, a cross-site one included."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def write_refusal(request: Request) -> tuple[int, str, str] | None:
+    """Why a request that changes something is refused before it is read, or None: (status, code,
+    message). Who the caller is comes first (401, or Airflow's 403 for a token it cannot verify),
+    then whether the request can be a cross-site one.
 
     A browser sends Airflow's ``_token`` cookie with any request to this host, even one another site
-    makes it send (a form, an image, a link an admin clicks). Such a request can carry no header of
-    its own and only form or text content types. So a write is taken only with an ``Authorization``
-    header (scripts, the hook, the compat endpoints' callers), the driver's own header, or a JSON
-    content type, which a browser sends cross-site only after a CORS preflight Airflow does not allow.
+    makes it send (a form, an image, a link an admin clicks). Such a request carries no Bearer header
+    and only form or text content types. So a write is taken only with a Bearer header (scripts, the
+    hook, the compat endpoints' callers) or a JSON content type, which a browser sends cross-site only
+    after a CORS preflight Airflow does not allow.
     """
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or request.url.path.endswith(DRIVER_PATH):
         return None
-    headers = request.headers
-    if "authorization" in headers or DRIVER_TOKEN_HEADER.lower() in headers:
-        return None
-    if media_type(request) == "application/json":
-        return None
-    return (
-        "a request that changes something needs an Authorization header, or Content-Type: "
-        "application/json (as the Backfill plans page sends): the session cookie alone is not enough"
-    )
+    bearer = bearer_token(request)
+    token = bearer or request.cookies.get(COOKIE)
+    if not token:
+        return (
+            401,
+            "unauthenticated",
+            "Not authenticated: send Authorization: Bearer <a token from POST /auth/token>",
+        )
+    from airflow.api_fastapi.core_api.security import resolve_user_from_token
+
+    try:
+        await resolve_user_from_token(token)
+    except StarletteHTTPException as exc:
+        return exc.status_code, CODES.get(exc.status_code, "error"), str(exc.detail)
+    if bearer is None and media_type(request) != "application/json":
+        return (
+            415,
+            "unsupported_media_type",
+            "a request that changes something needs an Authorization: Bearer header, or Content-Type: "
+            "application/json (as the Backfill plans page sends): the session cookie alone is not enough",
+        )
+    return None
 
 
 def busy(exc: BaseException) -> bool:
@@ -125,11 +152,11 @@ def install(app: FastAPI) -> None:
         given = request.headers.get(REQUEST_ID, "")
         request.state.request_id = given if _PLAIN_ID.match(given) else str(uuid.uuid4())
         length = request.headers.get("content-length", "")
-        refused = cookie_only_write(request)
-        if "\x00" in request.url.path or "%00" in str(request.url.query):
+        refused = await write_refusal(request)
+        if refused:
+            response = error_response(request, *refused)
+        elif "\x00" in request.url.path or "%00" in str(request.url.query):
             response = error_response(request, 400, "bad_request", "the URL holds a NUL character")
-        elif refused:
-            response = error_response(request, 415, "unsupported_media_type", refused)
         elif length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             response = error_response(
                 request, 413, "too_large", f"the request body is larger than {MAX_BODY_BYTES} bytes"

@@ -1,14 +1,17 @@
 """Who may do what: Airflow's own auth manager decides, and rights are checked before anything is revealed.
 
-Reading a plan needs the right to read runs of every DAG it touches; creating, previewing or steering
-one needs the right to create runs of every DAG it touches. A plan the caller may not read and a
-plan that does not exist get the same 403, unless the caller may read every DAG (then 404).
+Reading a plan needs the right to read runs of every DAG it touches; creating or previewing one, the
+right to create runs of every DAG it touches; steering one (pause, resume, cancel, retry), the right
+to change them (PUT), as Airflow's own backfill pause/cancel and run clear ask. A plan the caller may
+not read and a plan that does not exist get the same 403, unless the caller may act on every DAG
+(then 404).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from airflow.api_fastapi.common.db.common import SessionDep
 from airflow.api_fastapi.core_api.security import GetUserDep
@@ -16,10 +19,8 @@ from fastapi import Depends, HTTPException
 from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.service import queries
+from airflow_backfill_provider.service.rights import VERB, Method
 from airflow_backfill_provider.service.tables import PlanRow
-
-Method = Literal["GET", "POST"]
-VERB = {"GET": "read runs of", "POST": "create runs of"}
 
 
 def _auth_manager() -> Any:
@@ -60,16 +61,25 @@ def _may(
     )
 
 
-def require_dags(user: Any, dag_ids: Sequence[str], method: Method, session: Session) -> None:
-    """403 unless the user may read (GET) or create (POST) runs of every DAG listed."""
-    if not _may(user, dag_ids, method, session):
-        raise HTTPException(
-            403, f"Forbidden: you may not {VERB[method]} DAG(s) {', '.join(sorted(set(dag_ids)))}"
-        )
+@dataclass(frozen=True)
+class CallerAccess:
+    """The REST caller's rights, as Airflow's auth manager answers them (``service.rights.Access``)."""
+
+    user: Any
+    session: Session
+
+    def may(self, dag_ids: Sequence[str] | None, method: Method) -> bool:
+        return _may(self.user, dag_ids, method, self.session)
+
+    def may_edit_pools(self) -> bool:
+        from airflow.api_fastapi.auth.managers.models.resource_details import PoolDetails
+
+        return bool(_auth_manager().is_authorized_pool(method="PUT", details=PoolDetails(), user=self.user))
 
 
 def readable_dag_ids(user: Any, method: Method, session: Session) -> set[str] | None:
-    """DAG ids the user may read (GET) or create runs of (POST); None when it may act on every DAG."""
+    """DAG ids the user may read (GET), create (POST) or change (PUT) runs of; None when it may act on
+    every DAG."""
     if _may(user, None, method, session):
         return None
     return set(_auth_manager().get_authorized_dag_ids(user=user, method=method, session=session))
@@ -95,13 +105,13 @@ def detail_rights(user: Any, row: PlanRow, session: Session) -> dict[str, bool]:
 
 
 def require_some_dag(user: Any, method: Method, session: Session) -> None:
-    """403 at once for a caller who may not read (GET) or create (POST) runs of any DAG at all."""
+    """403 at once for a caller who may not do ``method`` on runs of any DAG at all."""
     if readable_dag_ids(user, method, session) == set():
         raise HTTPException(403, f"Forbidden: you may not {VERB[method]} any DAG")
 
 
 def plan_for(user: Any, ref: str, method: Method, session: Session) -> PlanRow:
-    """The plan, if the user may read (GET) or steer (POST) it.
+    """The plan, if the user may read (GET) or steer (PUT) it.
 
     A plan that does not exist and one the user may not see get the same 403; only a user who may act
     on every DAG learns that a plan does not exist (404).
@@ -121,10 +131,10 @@ def _readable_plan(user: GetUserDep, session: SessionDep, plan: str) -> PlanRow:
 
 
 def _steerable_plan(user: GetUserDep, session: SessionDep, plan: str) -> PlanRow:
-    return plan_for(user, plan, "POST", session)
+    return plan_for(user, plan, "PUT", session)
 
 
 ReadablePlan = Annotated[PlanRow, Depends(_readable_plan)]
 """the ``{plan}`` of the path, if the caller may read runs of every DAG it touches (else 403)"""
 SteerablePlan = Annotated[PlanRow, Depends(_steerable_plan)]
-"""the ``{plan}`` of the path, if the caller may create runs of every DAG it touches (else 403)"""
+"""the ``{plan}`` of the path, if the caller may change runs of every DAG it touches (else 403)"""

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from airflow_backfill_provider.plan.model import BackfillPlan
-from airflow_backfill_provider.plugin.security import require_dags
+from airflow_backfill_provider.plugin.security import CallerAccess
 from airflow_backfill_provider.service import create as creating
 from airflow_backfill_provider.service import planning
 from airflow_backfill_provider.service.datamodels import CreatedOut, PreviewOut
@@ -43,22 +43,12 @@ def submit_all(
     specs: list[BackfillPlan], user: Any, session: Any, *, preview: bool = False, limit: int | None = None
 ) -> list[CreatedOut] | list[PreviewOut]:
     """Preview or create the plans of one backfill (one per DAG of a request) as ``user``: all of them
-    in one transaction, or none."""
-    require_dags(user, [spec.dag_id for spec in specs], "POST", session)
+    in one transaction, or none. The service checks the rights (``service.rights``)."""
+    access = CallerAccess(user, session)
     if preview:
-        found = [planning.preview(spec, session, limit=limit) for spec in specs]
-        require_dags(user, [d.dag_id for one in found for d in one.dags], "POST", session)
-        return found
+        return [planning.preview(spec, session, limit=limit, access=access) for spec in specs]
 
     def create() -> list[CreatedOut]:
-        return [
-            creating.create(
-                spec,
-                session,
-                user=user.get_name(),
-                authorize=lambda dag_ids: require_dags(user, dag_ids, "POST", session),
-            )
-            for spec in specs
-        ]
+        return [creating.create(spec, session, user=user.get_name(), access=access) for spec in specs]
 
     return committed(session, create)

@@ -166,6 +166,7 @@ def _follow_runs(
         select(
             LotRow,
             DagRun.id,
+            DagRun.backfill_id,
             DagRun.state,
             DagRun.run_after,
             DagRun.logical_date,
@@ -178,11 +179,12 @@ def _follow_runs(
     current = now()
     flips: list[tuple[str, str]] = []
     running: list[tuple[int, int]] = []
-    for lot, run_pk, run_state, run_after, logical_date, start_date, end_date in rows:
+    for lot, run_pk, backfill_id, run_state, run_after, logical_date, start_date, end_date in rows:
         plan = by_id[lot.plan_id]
         plan_dag = plan_dags[plan.id].get(lot.dag_id)
-        if run_pk is None:
-            set_state(lot, LotState.FAILED, f"its run {lot.run_id} was deleted")
+        own = plan_dag.backfill_id if plan_dag is not None else None
+        if lost := lot_states.of_missing_run(str(lot.run_id), run_pk is not None, backfill_id, own):
+            set_state(lot, LotState.FAILED, lost)
             continue
         lot.start_date, lot.end_date = start_date, end_date
         state, reason = lot_states.of_run(
@@ -379,7 +381,11 @@ def _materialise(
     other = existing[0] if existing else None
     choice, state, reason = lot_states.of_existing_runs(
         None if mine is None else ExistingRun(mine.run_id, str(mine.state)),
-        None if other is None else ExistingRun(other.run_id, str(other.state)),
+        None
+        if other is None
+        else ExistingRun(
+            other.run_id, str(other.state), materialise.followed_elsewhere(other, plan, session)
+        ),
         spec.reprocess,
     )
     if choice == RunChoice.KEEP and mine is not None:
@@ -387,23 +393,18 @@ def _materialise(
         return state, reason
     if choice in (RunChoice.WAIT, RunChoice.SKIP):
         return state, reason
+    marker = materialise.lot_marker(spec, plan.name, lot.dag_id, task_plan.dry_run)
     if choice == RunChoice.CREATE:
         run_id = materialise.free_run_id(lot.dag_id, base, session)
-        run = materialise.create_run(dag, plan, spec, plan_dag, lot, run_id, task_plan.dry_run, session)
+        run = materialise.create_run(dag, plan, spec, plan_dag, lot, run_id, marker, session)
     else:  # RERUN_OWN or ADOPT
         again = mine if choice == RunChoice.RERUN_OWN else other
-        run = materialise.adopt_run(dag, again, plan, spec, plan_dag, lot, task_plan.dry_run, session)
+        run = materialise.adopt_run(dag, again, plan, spec, plan_dag, lot, marker, session)
     if (version := spec.version_of(lot.dag_id)) is not None:
         materialise.pin_version(run, version, session)
-    materialise.prepare_task_instances(
-        run,
-        dag,
-        spec=spec,
-        plan_name=plan.name,
-        dry_run=task_plan.dry_run,
-        session=session,
-    )
+    materialise.prepare_task_instances(run, dag, marker=marker, plan_name=plan.name, session=session)
     lot.run_id, lot.logical_date = run.run_id, run.logical_date
+    lot.nonce = marker.nonce if marker is not None else None
     return state, reason
 
 

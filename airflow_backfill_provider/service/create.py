@@ -2,24 +2,23 @@
 
 The same plan submitted again (same name and content) returns the existing plan; other content
 under a taken name is a conflict. The caller's rights are checked on every DAG the plan touches
-(known only once planned, with ``downstream_dags``) before anything is written.
+(known only once planned, with ``downstream_dags``) before anything is written (``rights.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable, Sequence
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from airflow_backfill_provider.exceptions import ConflictError, FieldError
+from airflow_backfill_provider import settings
+from airflow_backfill_provider.exceptions import ConflictError, FieldError, QuotaError
 from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.plan.planner import PlannedBackfill
 from airflow_backfill_provider.service import advance, audit, driver
-from airflow_backfill_provider.service.dags import dag_graph
 from airflow_backfill_provider.service.datamodels import CreatedOut, PlanOut
 from airflow_backfill_provider.service.gates import OUTSIDE
 from airflow_backfill_provider.service.locking import start_writing
@@ -27,46 +26,86 @@ from airflow_backfill_provider.service.lots import now
 from airflow_backfill_provider.service.materialise import ensure_parked_pool
 from airflow_backfill_provider.service.planning import plan_lots
 from airflow_backfill_provider.service.queries import plan_dag_ids, plan_out
+from airflow_backfill_provider.service.rights import EVERYTHING, Access, require_plan_rights
 from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow
-from airflow_backfill_provider.states import LotState, PlanState
-
-Authorize = Callable[[Sequence[str]], None]
-"""raises unless the caller may create runs of every DAG id given (the REST API's auth check)"""
+from airflow_backfill_provider.states import DRIVEN_PLANS, LotState, PlanState
 
 INSERT_CHUNK = 10_000
 """lot rows per INSERT statement"""
 
 
 def create(
-    spec: BackfillPlan, session: Session, *, user: str | None, authorize: Authorize | None = None
+    spec: BackfillPlan, session: Session, *, user: str | None, access: Access = EVERYTHING
 ) -> CreatedOut:
     """Create the plan, or return the existing one for the same name and content (409 for other content)."""
     name = spec.name or spec.default_name()
     existing = session.scalar(select(PlanRow).where(PlanRow.name == name))
     if existing is not None:
-        if authorize is not None:
-            authorize(plan_dag_ids(existing, session))
-        return CreatedOut(plan=_same_or_conflict(existing, spec, session), created=False)
-    planned = plan_lots(spec, session)
-    if authorize is not None:
-        authorize(list(planned.dags))
+        return CreatedOut(plan=_resubmitted(existing, spec, access, session), created=False)
+    planned = plan_lots(spec, session, access)
+    outside = require_plan_rights(spec, planned, access, session)
     start_writing(session)  # one transaction, savepoint included, on SQLite too
+    _within_quotas(len(planned.lots), user, session)
     try:
         with session.begin_nested():
-            row = _insert_plan(spec, name, planned, user, session)
+            row = _insert_plan(spec, name, planned, outside, user, session)
     except IntegrityError:
         # a concurrent submission of the same name won the race: answer as for a resubmission
         session.rollback()
         existing = session.scalar(select(PlanRow).where(PlanRow.name == name))
         if existing is None:
             raise
-        return CreatedOut(plan=_same_or_conflict(existing, spec, session), created=False)
+        return CreatedOut(plan=_resubmitted(existing, spec, access, session), created=False)
     audit.record("create", row, list(planned.dags), user, session, total_lots=row.total_lots)
     if not spec.paused:
         advance.advance([row], session)
         driver.ensure_driver(session)
     session.flush()
     return CreatedOut(plan=plan_out(row, session), created=True)
+
+
+def _within_quotas(lots: int, user: str | None, session: Session) -> None:
+    """429 when the deployment's limits on active plans (per user) or active lots (in all) would be
+    passed; asked inside the create's transaction, after ``start_writing``, so two creates at once
+    cannot both take the last place on SQLite (on PostgreSQL the limit may be passed by the creates
+    of one moment, never for long)."""
+    from sqlalchemy import func
+
+    driven = [s.value for s in DRIVEN_PLANS]
+    per_user = settings.max_active_plans_per_user()
+    if per_user:
+        mine = session.scalar(
+            select(func.count()).where(
+                PlanRow.created_by.is_(user) if user is None else PlanRow.created_by == user,
+                PlanRow.state.in_(driven),
+            )
+        )
+        if (mine or 0) >= per_user:
+            raise QuotaError(
+                f"{user or 'you'} already have {mine} active plans, the most this Airflow allows "
+                f"([backfill] max_active_plans_per_user = {per_user}): wait until one ends, or cancel one",
+                [FieldError("", "too many active plans")],
+            )
+    in_all = settings.max_active_lots()
+    if in_all:
+        active = session.scalar(select(func.sum(PlanRow.total_lots)).where(PlanRow.state.in_(driven))) or 0
+        if active + lots > in_all:
+            raise QuotaError(
+                f"this plan's {lots} lots and the {active} of the active plans would pass this Airflow's "
+                f"limit ([backfill] max_active_lots = {in_all}): wait until plans end, or make it smaller",
+                [FieldError("", "too many active lots")],
+            )
+
+
+def _resubmitted(existing: PlanRow, spec: BackfillPlan, access: Access, session: Session) -> PlanOut:
+    """The plan already under this name: the same content from a caller who may create its runs is
+    that plan; anything else is a conflict that names nothing of it (its DAGs or content)."""
+    if not access.may(plan_dag_ids(existing, session), "POST"):
+        raise ConflictError(
+            f"the name '{existing.name}' is taken: choose another name",
+            [FieldError("name", "taken by another plan")],
+        )
+    return _same_or_conflict(existing, spec, session)
 
 
 def _same_or_conflict(existing: PlanRow, spec: BackfillPlan, session: Session) -> PlanOut:
@@ -80,7 +119,12 @@ def _same_or_conflict(existing: PlanRow, spec: BackfillPlan, session: Session) -
 
 
 def _insert_plan(
-    spec: BackfillPlan, name: str, planned: PlannedBackfill, user: str | None, session: Session
+    spec: BackfillPlan,
+    name: str,
+    planned: PlannedBackfill,
+    outside: dict[str, list[str]],
+    user: str | None,
+    session: Session,
 ) -> PlanRow:
     """The plan's row, an Airflow Backfill row and a plan-DAG row per DAG, and its lots."""
     row = PlanRow(
@@ -99,7 +143,6 @@ def _insert_plan(
     session.add(row)
     session.flush()
     ensure_parked_pool(session)
-    outside = _parents_outside(spec, planned, session)
     bounds = _data_time_by_dag(planned)
     for dag_id, planned_dag in planned.dags.items():
         backfill_id = _insert_backfill(spec, dag_id, bounds[dag_id], user, session)
@@ -117,14 +160,6 @@ def _insert_plan(
         )
     _insert_lots(row.id, planned, session)
     return row
-
-
-def _parents_outside(spec: BackfillPlan, planned: PlannedBackfill, session: Session) -> dict[str, list[str]]:
-    """With ``parent_check: all``, each DAG's parent DAGs outside the plan (their runs gate its lots)."""
-    if spec.parent_check != "all":
-        return {}
-    _, upstream = dag_graph(session)
-    return {dag_id: sorted(set(upstream.get(dag_id, ())) - set(planned.dags)) for dag_id in planned.dags}
 
 
 def _data_time_by_dag(planned: PlannedBackfill) -> dict[str, tuple[dt.datetime, dt.datetime]]:

@@ -27,6 +27,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 _REVISION_HEADS_MAP: dict[str, str] = {
     "0.1.0": "be77cce6da29",
     "0.2.0": "3c1f2a9d7e41",
+    "0.3.0": "7d2e5b1c9a30",
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.service import metrics
@@ -18,7 +18,7 @@ from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.lots import now, set_state
 from airflow_backfill_provider.service.notify import start_notify_run
 from airflow_backfill_provider.service.queries import counts
-from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow
+from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow, in_flight_sql
 from airflow_backfill_provider.states import ACTIVE_LOTS, LotState, PlanState
 
 CHUNK = 10_000
@@ -26,12 +26,12 @@ CHUNK = 10_000
 
 
 def finish(plan: PlanRow, state: PlanState, session: Session) -> None:
-    """The plan has ended: its Backfill rows are completed and its notifiers called."""
+    """The plan has ended: its Backfill rows are completed, and its notify run records it for its targets."""
     plan.state = state.value
     plan.ended_at = now()
     update_backfills(plan, session, completed_at=plan.ended_at)
     session.flush()
-    start_notify_run(plan.name, plan.spec, state.value, counts([plan.id], session)[plan.id], session)
+    start_notify_run(plan, state.value, counts([plan.id], session)[plan.id], session)
 
 
 def update_backfills(plan: PlanRow, session: Session, **values: Any) -> None:
@@ -50,12 +50,26 @@ def update_backfills(plan: PlanRow, session: Session, **values: Any) -> None:
 
 
 def stop_lots(row: PlanRow, session: Session, state: LotState, reason: str) -> None:
-    """Every lot not done ends in ``state``: the runs of lots in flight fail (their running tasks stop),
-    the lots that never started move in bulk; the plan's Backfill rows are paused. Cancel does this,
-    and so does a plan stopped by ``max_failures`` (with ``blocked``)."""
+    """Every lot not done ends in ``state``: the runs of lots in flight fail (their running tasks stop)
+    where they are still the plan's own, the lots that never started move in bulk; the plan's Backfill
+    rows are paused. Cancel does this, and so does a plan stopped by ``max_failures`` (with ``blocked``)."""
     from airflow.api.common.mark_tasks import set_dag_run_state_to_failed
+    from airflow.models.dagrun import DagRun
 
     update_backfills(row, session, is_paused=True)
+    own = select(PlanDagRow.backfill_id).where(PlanDagRow.plan_id == row.id)
+    ours = {
+        (dag_id, run_id)
+        for dag_id, run_id in session.execute(
+            select(DagRun.dag_id, DagRun.run_id)
+            .join(LotRow, and_(LotRow.dag_id == DagRun.dag_id, LotRow.run_id == DagRun.run_id))
+            .where(
+                LotRow.plan_id == row.id,
+                text(in_flight_sql(LotRow.__tablename__)),
+                DagRun.backfill_id.in_(own),
+            )
+        )
+    }
     active = [s.value for s in ACTIVE_LOTS]
     touched = session.scalars(
         select(LotRow).where(
@@ -66,7 +80,7 @@ def stop_lots(row: PlanRow, session: Session, state: LotState, reason: str) -> N
     )
     dags: dict[str, Any] = {}
     for lot in touched:
-        if lot.run_id:
+        if lot.run_id and (lot.dag_id, lot.run_id) in ours:
             if lot.dag_id not in dags:
                 dags[lot.dag_id] = serialized_dag(lot.dag_id, session)
             dag = dags[lot.dag_id]

@@ -1,5 +1,6 @@
 """Every decision on a lot's state, pure: what the driver's pass read in, a state and a reason out.
 
+- ``of_missing_run``: a lot whose run was deleted or is no longer the plan's;
 - ``of_run``: a lot with a run, from what its run looks like;
 - ``of_followed``: a lot without a run, from the lots its gates follow (self-dependency, parents);
 - ``of_outside_parents``: ``parent_check: all``, from what is missing outside the plan;
@@ -35,6 +36,19 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is None:
         return None
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def of_missing_run(
+    run_id: str, found: bool, backfill_id: int | None, own_backfill_id: int | None
+) -> str | None:
+    """Why a lot no longer follows the run it was given, or None while that run is its own: the run was
+    deleted, or is now another backfill's (a plan that adopted it, a run re-made by hand under its id).
+    The lot then fails with this reason, and the plan never acts on that run again."""
+    if not found:
+        return f"its run {run_id} was deleted"
+    if own_backfill_id is not None and backfill_id != own_backfill_id:
+        return f"its run {run_id} is no longer this plan's (another backfill, or a run made by hand under its id)"
+    return None
 
 
 def of_run(
@@ -123,6 +137,8 @@ class RunChoice(str, Enum):
 class ExistingRun:
     run_id: str
     state: str
+    followed: bool = False
+    """another plan's lot still follows this run (it has not seen it end yet)"""
 
 
 def of_existing_runs(
@@ -138,7 +154,7 @@ def of_existing_runs(
         return (RunChoice.KEEP if in_flight else RunChoice.RERUN_OWN), LotState.PENDING, None
     if other is None:
         return RunChoice.CREATE, LotState.PENDING, None
-    if other.state in ("queued", "running"):
+    if other.state in ("queued", "running") or other.followed:
         return (
             RunChoice.WAIT,
             LotState.WAITING,

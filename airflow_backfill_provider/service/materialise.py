@@ -16,14 +16,16 @@ on the worker: the run's conf lists its dry-run tasks.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import and_, delete, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from airflow_backfill_provider import signing
+from airflow_backfill_provider.marker import LotMarker, apply_routing
 from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.reserved import (
     PARKED_POOL,
@@ -33,7 +35,7 @@ from airflow_backfill_provider.reserved import (
 )
 from airflow_backfill_provider.service.dags import dag_version_row
 from airflow_backfill_provider.service.lots import now
-from airflow_backfill_provider.service.tables import UTC, LotRow, PlanDagRow, PlanRow
+from airflow_backfill_provider.service.tables import UTC, LotRow, PlanDagRow, PlanRow, in_flight_sql
 
 
 def ensure_parked_pool(session: Session) -> None:
@@ -85,15 +87,34 @@ def free_run_id(dag_id: str, base: str, session: Session) -> str:
     raise ValueError(f"run ids {base} to {base}__{MAX_RUN_ID_TRIES} of DAG '{dag_id}' are all taken")
 
 
-def lot_conf(
-    spec: BackfillPlan, plan_name: str, dag_id: str, run_id: str, dry_run: Collection[str]
-) -> dict[str, Any]:
-    """The lot run's conf: the plan's, plus (signed) the plan's dry-run tasks and ``task_params``."""
+def lot_marker(spec: BackfillPlan, plan_name: str, dag_id: str, dry_run: Collection[str]) -> LotMarker | None:
+    """What the lot run's conf tells the scheduler and the workers (signed): the plan's dry-run tasks,
+    the DAG's ``task_params`` and the plan's routing, with a new nonce; None when there is nothing."""
     task_params = spec.task_params if dag_id == spec.dag_id else {}
-    if not task_params and not dry_run:
+    marker = LotMarker(
+        plan=plan_name,
+        dry_run=tuple(sorted(dry_run)),
+        task_params=task_params,
+        pool=spec.pool,
+        queue=spec.queue,
+        priority_weight=spec.priority_weight,
+        weight_rule=spec.weight_rule,
+        nonce=secrets.token_hex(8),
+    )
+    return marker if task_params or dry_run or marker.routes else None
+
+
+def lot_conf(spec: BackfillPlan, marker: LotMarker | None, binding: signing.RunBinding) -> dict[str, Any]:
+    """The lot run's conf: the plan's, plus the marker signed for exactly this run."""
+    if marker is None:
         return dict(spec.conf)
-    content = {"plan": plan_name, "dry_run": sorted(dry_run), "task_params": task_params}
-    return {**spec.conf, PLAN_CONF_KEY: {**content, "signature": signing.sign(dag_id, run_id, content)}}
+    return {**spec.conf, PLAN_CONF_KEY: marker.conf_entry(binding)}
+
+
+def _binding(dag_id: str, run_id: str, logical_date: dt.datetime | None) -> signing.RunBinding:
+    from airflow.utils.types import DagRunType
+
+    return signing.RunBinding(dag_id, run_id, signing.iso_utc(logical_date), DagRunType.BACKFILL_JOB.value)
 
 
 def run_after_for(spec: BackfillPlan, lot: LotRow) -> dt.datetime:
@@ -149,6 +170,28 @@ def existing_runs(lot: LotRow, session: Session) -> list[Any]:
     return sorted(found, key=lambda r: r.id, reverse=True)
 
 
+def followed_elsewhere(run: Any, plan: PlanRow, session: Session) -> bool:
+    """Whether a lot of another plan still follows ``run`` (its pass has not seen the run end): such a
+    run is not taken over until that plan has settled its lot."""
+    if run.backfill_id is None:
+        return False
+    return bool(
+        session.scalar(
+            select(LotRow.idx)
+            .join(PlanDagRow, and_(PlanDagRow.plan_id == LotRow.plan_id, PlanDagRow.dag_id == LotRow.dag_id))
+            .where(
+                PlanDagRow.backfill_id == run.backfill_id,
+                LotRow.plan_id != plan.id,
+                LotRow.dag_id == run.dag_id,
+                LotRow.run_id == run.run_id,
+                text(in_flight_sql(LotRow.__tablename__)),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def presettable(tasks: Mapping[str, Collection[str]], dry_run: Collection[str]) -> set[str]:
     """Dry-run tasks that can be success up front: every upstream task is presettable too (or none)."""
     done: set[str] = set()
@@ -162,51 +205,15 @@ def presettable(tasks: Mapping[str, Collection[str]], dry_run: Collection[str]) 
     return done
 
 
-def priority_weights(graph: dict[str, set[str]], base: dict[str, int], rule: str | None) -> dict[str, int]:
-    """Each task's priority under Airflow's weight rules (``graph``: task -> its upstream tasks):
-    ``downstream`` adds the weights of every task below it, ``upstream`` of every task above it,
-    ``absolute`` (and no rule) keeps its own."""
-    if rule not in ("downstream", "upstream"):
-        return dict(base)
-    below: dict[str, set[str]] = {task: set() for task in graph}
-    for task, ups in graph.items():
-        for up in ups:
-            below.setdefault(up, set()).add(task)
-    edges = below if rule == "downstream" else graph
-
-    def relatives(task: str) -> set[str]:
-        seen: set[str] = set()
-        stack = list(edges.get(task, ()))
-        while stack:
-            other = stack.pop()
-            if other not in seen:
-                seen.add(other)
-                stack.extend(edges.get(other, ()))
-        return seen
-
-    return {task: base[task] + sum(base[other] for other in relatives(task)) for task in graph}
-
-
 def prepare_task_instances(
-    run: Any, dag: Any, *, spec: BackfillPlan, plan_name: str, dry_run: Collection[str], session: Session
+    run: Any, dag: Any, *, marker: LotMarker | None, plan_name: str, session: Session
 ) -> None:
-    """Dry-run tasks: success now or parked; the tasks that run: the plan's pool, priority (under its
-    ``weight_rule``) and queue."""
+    """Dry-run tasks: success now or parked; the tasks that run: the plan's pool, queue and priority
+    (``marker.apply_routing``, as Airflow's mutation hook applies them to task instances made later)."""
+    dry_run = set(marker.dry_run) if marker is not None else set()
     note = f"dry run: skipped by backfill plan {plan_name}"
     graph = {t.task_id: set(t.upstream_task_ids) for t in dag.tasks}
     early = presettable(graph, dry_run)
-    weights = (  # only when the plan sets priorities: this runs for every lot it materialises
-        priority_weights(
-            graph,
-            {
-                t.task_id: spec.priority_weight if spec.priority_weight is not None else t.priority_weight
-                for t in dag.tasks
-            },
-            spec.weight_rule,
-        )
-        if spec.priority_weight is not None or spec.weight_rule is not None
-        else None
-    )
     started = now()
     for ti in run.get_task_instances(session=session):
         if ti.task_id in dry_run:
@@ -217,13 +224,8 @@ def prepare_task_instances(
                 ti.duration = 0
             else:
                 ti.pool = PARKED_POOL
-        else:
-            if spec.pool is not None:
-                ti.pool = spec.pool
-            if weights is not None:
-                ti.priority_weight = weights[ti.task_id]
-            if spec.queue is not None:
-                ti.queue = spec.queue
+        elif marker is not None and marker.routes and dag.has_task(ti.task_id):
+            apply_routing(ti, dag.get_task(ti.task_id), dag, marker)
         session.merge(ti)
 
 
@@ -273,7 +275,7 @@ def create_run(
     plan_dag: PlanDagRow,
     lot: LotRow,
     run_id: str,
-    dry_run: Collection[str],
+    marker: LotMarker | None,
     session: Session,
 ) -> Any:
     """A new QUEUED backfill run ``run_id`` for the lot, with its BackfillDagRun row (plan order)."""
@@ -287,7 +289,7 @@ def create_run(
         logical_date=logical_date,
         data_interval=(lot.start, lot.end),
         run_after=run_after_for(spec, lot),
-        conf=lot_conf(spec, plan.name, lot.dag_id, run_id, dry_run),
+        conf=lot_conf(spec, marker, _binding(dag.dag_id, run_id, logical_date)),
         run_type=DagRunType.BACKFILL_JOB,
         triggered_by=DagRunTriggeredByType.BACKFILL,
         triggering_user_name=plan.created_by,
@@ -339,7 +341,7 @@ def adopt_run(
     spec: BackfillPlan,
     plan_dag: PlanDagRow,
     lot: LotRow,
-    dry_run: Collection[str],
+    marker: LotMarker | None,
     session: Session,
 ) -> Any:
     """Re-run an existing run of the lot's interval (``reprocess``, ``retry``) under this plan.
@@ -354,8 +356,8 @@ def adopt_run(
     from airflow.utils.state import DagRunState
     from airflow.utils.types import DagRunTriggeredByType, DagRunType
 
-    session.flush()  # Airflow's clear expires the session: unflushed changes would be lost
-    dag.clear(run_id=run.run_id, dag_run_state=DagRunState.QUEUED, session=session, dry_run=False)
+    # the run is the plan's (type, Backfill, signed conf) before Airflow's clear resets its task
+    # instances, so the mutation hook already routes them as the plan says
     session.execute(
         update(DagRun)
         .where(DagRun.id == run.id)
@@ -363,10 +365,18 @@ def adopt_run(
             backfill_id=plan_dag.backfill_id,
             run_type=DagRunType.BACKFILL_JOB,
             triggered_by=DagRunTriggeredByType.BACKFILL,
-            conf=lot_conf(spec, plan.name, lot.dag_id, run.run_id, dry_run),
+            conf=lot_conf(spec, marker, _binding(run.dag_id, run.run_id, run.logical_date)),
             run_after=run_after_for(spec, lot),
-            state=DagRunState.QUEUED,
         )
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()  # Airflow's clear expires the session: unflushed changes would be lost
+    session.expire(run)
+    dag.clear(run_id=run.run_id, dag_run_state=DagRunState.QUEUED, session=session, dry_run=False)
+    session.execute(
+        update(DagRun)
+        .where(DagRun.id == run.id)
+        .values(state=DagRunState.QUEUED)
         .execution_options(synchronize_session=False)
     )
     session.execute(

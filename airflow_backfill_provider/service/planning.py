@@ -22,21 +22,30 @@ from airflow_backfill_provider.service.dags import catalog, dag_version_errors, 
 from airflow_backfill_provider.service.datamodels import LotOut, PlannedDagOut, PreviewOut
 from airflow_backfill_provider.service.estimate import estimate
 from airflow_backfill_provider.service.notify import notify_errors
+from airflow_backfill_provider.service.rights import (
+    EVERYTHING,
+    Access,
+    require_dag_rights,
+    require_plan_rights,
+)
 from airflow_backfill_provider.states import LotState
 
 
-def plan_lots(spec: BackfillPlan, session: Session) -> PlannedBackfill:
-    """Plan against the DAGs as Airflow knows them now; raises naming every field that does not fit."""
+def plan_lots(spec: BackfillPlan, session: Session, access: Access = EVERYTHING) -> PlannedBackfill:
+    """Plan against the DAGs as Airflow knows them now; raises naming every field that does not fit
+    (``access``: whether the caller may route work where it likes, see ``_routing_errors``). A caller
+    who may not create runs of the DAG it sent learns nothing of that DAG: 403 before it is read."""
+    require_dag_rights(spec, access)
     if spec.dag_version is not None and (
         errors := dag_version_errors(spec.dag_id, spec.dag_version, session)
     ):
         raise PlanValidationError(errors)
     dags = catalog(spec, session)
-    planned = plan_backfill(spec, dags, max_lots=settings.max_lots())
+    planned = plan_backfill(spec, dags, max_lots=settings.max_lots_per_plan())
     target = serialized_dag(spec.dag_id, session, spec.dag_version)
     errors = [
         *_signing_errors(),
-        *_pool_errors(spec, session),
+        *_routing_errors(spec, planned, access, session),
         *notify_errors(spec),
         *_conf_errors(spec, target),
         *_task_params_errors(spec, target),
@@ -55,9 +64,13 @@ def plan_lots(spec: BackfillPlan, session: Session) -> PlannedBackfill:
     return planned
 
 
-def preview(spec: BackfillPlan, session: Session, *, limit: int | None = None) -> PreviewOut:
-    """The plan's first lots (at most ``limit``, capped by ``[backfill] max_preview_lots``) and totals."""
-    planned = plan_lots(spec, session)
+def preview(
+    spec: BackfillPlan, session: Session, *, limit: int | None = None, access: Access = EVERYTHING
+) -> PreviewOut:
+    """The plan's first lots (at most ``limit``, capped by ``[backfill] max_preview_lots``) and totals,
+    for a caller who may create it (``rights.require_plan_rights``)."""
+    planned = plan_lots(spec, session, access)
+    require_plan_rights(spec, planned, access, session)
     tz = ZoneInfo(planned.timezone)
     shown = min(limit or settings.max_preview_lots(), settings.max_preview_lots())
     return PreviewOut(
@@ -101,12 +114,44 @@ def _signing_errors() -> list[FieldError]:
     return [FieldError("", f"this host cannot sign plans' runs: {reason}")] if reason else []
 
 
-def _pool_errors(spec: BackfillPlan, session: Session) -> list[FieldError]:
+def _routing_errors(
+    spec: BackfillPlan, planned: PlannedBackfill, access: Access, session: Session
+) -> list[FieldError]:
+    """``pool`` must exist, and ``pool`` and ``queue`` must be ones a backfill may use: those the
+    plan's DAGs' tasks use already, or those ``[backfill] allowed_pools`` / ``allowed_queues`` list,
+    unless the caller may edit pools (Airflow's own API lets nobody else route tasks)."""
     from airflow.models.pool import Pool
 
-    if spec.pool is None or session.scalar(select(Pool.pool).where(Pool.pool == spec.pool)) is not None:
+    if spec.pool is None and spec.queue is None:
         return []
-    return [FieldError("pool", f"no pool '{spec.pool}': create it first, or drop `pool`")]
+    if spec.pool is not None and session.scalar(select(Pool.pool).where(Pool.pool == spec.pool)) is None:
+        return [FieldError("pool", f"no pool '{spec.pool}': create it first, or drop `pool`")]
+    if access.may_edit_pools():
+        return []
+    own_pools: set[str] = set()
+    own_queues: set[str] = set()
+    for dag_id in planned.dags:
+        dag = serialized_dag(dag_id, session, spec.version_of(dag_id))
+        for task in dag.tasks if dag is not None else ():
+            own_pools.add(str(task.pool))
+            own_queues.add(str(task.queue))
+    errors = []
+    for field, given, own, allowed, option in (
+        ("pool", spec.pool, own_pools, settings.allowed_pools(), "allowed_pools"),
+        ("queue", spec.queue, own_queues, settings.allowed_queues(), "allowed_queues"),
+    ):
+        if given is None or given in own or given in allowed:
+            continue
+        choices = ", ".join(sorted(own | allowed)[:20])
+        errors.append(
+            FieldError(
+                field,
+                f"{field} '{given}' is not one a backfill may choose: use one the DAG's tasks use or "
+                f"[backfill] {option} lists ({choices}), drop `{field}`, or ask someone who may edit "
+                "pools to create the plan",
+            )
+        )
+    return errors
 
 
 def _schema_error(value: Any, param: Any) -> str | None:

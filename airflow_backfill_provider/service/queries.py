@@ -219,19 +219,68 @@ def _rendered_fields(ti: Any, session: Session) -> dict[str, Any]:
 
 
 def _error(ti: Any) -> str | None:
-    """The end of the failed try's log (its messages and the exception), read as a stream: a huge log
-    costs this process no more than the lines it keeps."""
+    """The end of the failed try's log (its messages and the exception). A log on this host's disk is
+    read from its last ``TAIL_BYTES`` only; one elsewhere (a worker's log server, remote storage) is
+    read as a stream, at most ``STREAM_BYTES`` of it: a huge log costs this process no more."""
     try:
         from airflow.utils.log.log_reader import TaskLogReader
 
-        stream = TaskLogReader().read_log_stream(ti, ti.try_number, {"download_logs": True})  # type: ignore[typeddict-item,typeddict-unknown-key]
-        tail: deque[str] = deque(maxlen=ERROR_LINES)
-        for chunk in stream:
-            for line in str(chunk).splitlines():
-                tail.append(_log_line(line))
+        reader = TaskLogReader()
+        lines = _local_tail(reader.log_handler, ti)
+        if lines is None:
+            lines = _streamed(reader.read_log_stream(ti, ti.try_number, {"download_logs": True}))  # type: ignore[typeddict-item,typeddict-unknown-key]
+        tail: deque[str] = deque((_log_line(line) for line in lines), maxlen=ERROR_LINES)
     except Exception as exc:  # logs may live on a worker or in remote storage this process cannot read
         return f"log not readable here: {exc}"
     return "\n".join(line for line in tail if line)[-4000:] or None
+
+
+TAIL_BYTES = 256 * 1024
+"""bytes read from the end of a log on this host's disk"""
+STREAM_BYTES = 8 * 1024 * 1024
+"""bytes read of a log this host must stream (its end is past them in a longer one)"""
+
+
+def _local_tail(handler: Any, ti: Any) -> list[str] | None:
+    """The last lines of the try's log files on this host's disk, read from their ends; None when the
+    handler keeps no such files (or the log is not there)."""
+    import os
+
+    render = getattr(handler, "_render_filename", None)
+    base = getattr(handler, "local_base", None)
+    if render is None or not base:
+        return None
+    path = os.path.join(base, render(ti, ti.try_number))
+    found = sorted(p for p in _glob(path) if os.path.realpath(p).startswith(os.path.realpath(base)))
+    if not found:
+        return None
+    lines: list[str] = []
+    for file in found:
+        with open(file, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - TAIL_BYTES))
+            chunk = handle.read().decode("utf-8", errors="replace").splitlines()
+            lines += chunk[1:] if size > TAIL_BYTES else chunk  # the first line may be cut
+    return lines
+
+
+def _glob(path: str) -> list[str]:
+    import glob
+
+    return glob.glob(glob.escape(path) + "*")
+
+
+def _streamed(stream: Any) -> list[str]:
+    lines: deque[str] = deque(maxlen=ERROR_LINES * 4)
+    read = 0
+    for chunk in stream:
+        text = str(chunk)
+        read += len(text)
+        lines.extend(text.splitlines())
+        if read > STREAM_BYTES:
+            lines.append("(the log goes on: only its first 8 MB were read here)")
+            break
+    return list(lines)
 
 
 def _log_line(line: str) -> str:

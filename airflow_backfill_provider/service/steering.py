@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from airflow_backfill_provider.exceptions import ConflictError, FieldError
+from airflow_backfill_provider.exceptions import ConflictError, FieldError, PlanValidationError
 from airflow_backfill_provider.service import advance, audit, driver, materialise
 from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.datamodels import PlanOut
@@ -84,6 +84,17 @@ def retry(
     """Run failed lots again in their runs, and put blocked and cancelled lots back in line."""
     row = _locked(ref, session)
     _require(row, {PlanState.RUNNING, PlanState.PAUSED, *FINAL_PLANS}, "retry")
+    outside = [i for i in indexes or () if not 0 <= i < row.total_lots]
+    if outside:
+        raise PlanValidationError(
+            [
+                FieldError(
+                    "index", f"{i} is not a lot of plan '{row.name}': its lots are 0 to {row.total_lots - 1}"
+                )
+                for i in outside[:10]
+            ],
+            "no such lot",
+        )
     chosen = and_(LotRow.plan_id == row.id, LotRow.state.in_([s.value for s in RETRYABLE_LOTS]))
     if indexes:
         chosen = and_(chosen, LotRow.idx.in_(list(indexes)))
@@ -163,14 +174,8 @@ def _rerun(row: PlanRow, lot: LotRow, session: Session) -> bool:
     if run is None or dag is None or plan_dag is None:
         return False
     spec = advance.spec_of(row)
-    dry_run = set(plan_dag.dry_run_tasks)
-    adopted = materialise.adopt_run(dag, run, row, spec, plan_dag, lot, dry_run, session)
-    materialise.prepare_task_instances(
-        adopted,
-        dag,
-        spec=spec,
-        plan_name=row.name,
-        dry_run=dry_run,
-        session=session,
-    )
+    marker = materialise.lot_marker(spec, row.name, lot.dag_id, plan_dag.dry_run_tasks)
+    adopted = materialise.adopt_run(dag, run, row, spec, plan_dag, lot, marker, session)
+    materialise.prepare_task_instances(adopted, dag, marker=marker, plan_name=row.name, session=session)
+    lot.nonce = marker.nonce if marker is not None else None
     return True

@@ -131,6 +131,8 @@ class LotRow(Base):
     end_date: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     """when the lot entered its current state (None: pending since the plan was created)"""
+    nonce: Mapped[str | None] = mapped_column(String(32))
+    """the nonce signed into its run's marker when the service made (or re-ran) it"""
     timeline: Mapped[list[dict[str, str]]] = mapped_column(JSON, nullable=False, default=list)
     """the states before the current one, ``[{state, at}]``; empty for a lot never moved one by one"""
 

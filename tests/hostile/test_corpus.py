@@ -128,16 +128,52 @@ CORPUS = [
     Bad(
         "a shell command as notifier",
         422,
-        body=plan(notify={"notifiers": [{"notifier": "os.system"}]}),
-        locs=("notify.notifiers.0.notifier",),
+        body=plan(notify={"targets": ["os.system"]}),
+        locs=("notify.targets.0",),
     ),
     Bad(
         "Python code as notifier",
         422,
-        body=plan(notify={"notifiers": [{"notifier": "__import__('os').system"}]}),
-        locs=("notify.notifiers.0.notifier",),
+        body=plan(notify={"targets": ["__import__('os').system"]}),
+        locs=("notify.targets.0",),
     ),
     Bad("the parking pool", 422, body=plan(pool="backfill_parked"), locs=("pool",)),
+    # a plan author sends data, never code, recipients or routing (issue 31)
+    Bad(
+        "a notifier with the author's own recipients",
+        422,
+        body=plan(notify={"notifiers": [{"notifier": "smtp", "kwargs": {"to": ["x@outside.example"] * 50}}]}),
+        locs=("notify.notifiers",),
+    ),
+    Bad(
+        "a template as a target",
+        422,
+        body=plan(notify={"targets": ["{{ 7 * 7 }}"]}),
+        locs=("notify.targets.0",),
+    ),
+    Bad(
+        "a target nobody defined", 422, body=plan(notify={"targets": ["anyone"]}), locs=("notify.targets.0",)
+    ),
+    Bad("a queue a USER may not route to", 422, body=plan(queue="gpu_farm"), user="author", locs=("queue",)),
+    Bad("a priority beyond the database", 422, body=plan(priority_weight=2**31), locs=("priority_weight",)),
+    Bad("a plan wider than the model", 422, body=plan(**{f"x{i}": i for i in range(200)}), locs=("",)),
+    Bad(
+        "tasks wider than the model", 422, body=plan(tasks={f"x{i}": i for i in range(200)}), locs=("tasks",)
+    ),
+    Bad(
+        "an anonymous write that is not JSON",
+        401,
+        raw=b"DagId=1",
+        user=None,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    ),
+    Bad(
+        "a Basic header is not a script's",
+        401,  # no cookie either: nobody
+        raw=b"{}",
+        user=None,
+        headers={"Authorization": "Basic YWRtaW46YWRtaW4tcGFzcy0x"},
+    ),
     Bad(
         "the reserved conf key",
         422,
@@ -156,6 +192,13 @@ CORPUS = [
     Bad("a lot page of 100,000", 422, method="GET", path=f"/plans/{TARGET}/lots?limit=100000"),
     Bad("a state that does not exist", 422, method="GET", path="/plans?state=bogus"),
     Bad("a lot index that is a word", 422, method="POST", path=f"/plans/{TARGET}/retry?index=abc"),
+    Bad(
+        "a lot index past any lot",
+        422,
+        method="POST",
+        path=f"/plans/{TARGET}/retry?index=9223372036854775808",
+        locs=("index",),
+    ),
     Bad(
         "a preview of a million lots listed",
         422,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +37,58 @@ def test_create_and_preview_never_answer_500(airflow: Airflow, body: Any, previe
     elif not preview:
         plan = response.json()["plan"]
         airflow.client().post(f"{airflow.url}{API}/plans/{plan['id']}/cancel", timeout=120)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    where=st.sampled_from(["", "tasks", "dags", "notify", "run_window", "ranges.0", "ranges.0.window"]),
+    width=st.integers(min_value=30, max_value=4_000),  # under the 1 MB body limit with the longest key
+    key=st.sampled_from(["x", "%s", "{{ 1 }}", "dag_id", "\u00e9", "a" * 200]),
+)
+def test_an_object_of_any_width_is_one_bounded_answer(airflow: Airflow, where: str, width: int, key: str):
+    """However many keys an object has, the answer is one 422 naming it, under 64 kB."""
+    wide = {f"{key}{i}": i for i in range(width)}
+    body: Any = {
+        "dag_id": "ledger_daily",
+        "dates": ["2024-01-01"],
+        "ranges": [{"start": "2024-01-01", "end": "2024-01-02"}],
+    }
+    if not where:
+        body.update(wide)
+    else:
+        parts = where.split(".")
+        holder = body
+        for part in parts[:-1]:
+            holder = holder[int(part)] if part.isdigit() else holder[part]
+        last = parts[-1]
+        if last.isdigit():
+            holder[int(last)] = wide
+        else:
+            holder[last] = wide
+    response = not_busy(lambda: airflow.client().post(f"{airflow.url}{API}/plans", json=body, timeout=120))
+    assert response.status_code == 422, response.text[:1000]
+    assert len(response.content) < 64 * 1024
+    assert [f["loc"] for f in response.json()["error"]["fields"]] == [where]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    scheme=st.sampled_from(["Basic", "Negotiate", "Digest", "bearer", "Token", "NTLM", ""]),
+    credentials=st.text(alphabet="abcXYZ0123=+/", max_size=40),
+    content_type=st.sampled_from(
+        ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", ""]
+    ),
+)
+def test_a_write_without_a_bearer_token_or_a_cookie_is_401(
+    airflow: Airflow, scheme: str, credentials: str, content_type: str
+):
+    headers = {"Content-Type": content_type} if content_type else {}
+    if scheme.lower() != "bearer" or not credentials.strip():
+        headers["Authorization"] = f"{scheme} {credentials}".strip()
+    else:
+        headers["Authorization"] = "Basic x"
+    response = requests.post(f"{airflow.url}{API}/plans", data=b"x=1", headers=headers, timeout=60)
+    assert response.status_code == 401, response.text[:500]
 
 
 # -- the compat endpoints and every path parameter (issue 18, item 10) ------------------------------

@@ -36,11 +36,21 @@ USERS = {
     "scoped": ("scoped", "scoped-pass-1"),
     "author": ("author", "author-pass-1"),
     "auditor": ("auditor", "auditor-pass-1"),
+    "creator": ("creator", "creator-pass-1"),
 }
 """name -> (username, password); ``scoped`` has the USER role on a few DAGs only (``auth/scoped_auth.py``);
 ``author`` has Airflow's USER role on every DAG: may trigger and clear runs, may not read variables or
-connections; ``auditor`` is a VIEWER who may not read task instances or logs (``auth/scoped_auth.py``)"""
-ROLES = {"admin": "admin", "viewer": "viewer", "scoped": "user", "author": "user", "auditor": "viewer"}
+connections; ``auditor`` is a VIEWER who may not read task instances or logs; ``creator`` a USER who may
+create runs but not change them (FAB's ``can_create`` without ``can_edit`` on DAG Runs), all in
+``auth/scoped_auth.py``"""
+ROLES = {
+    "admin": "admin",
+    "viewer": "viewer",
+    "scoped": "user",
+    "author": "user",
+    "auditor": "viewer",
+    "creator": "user",
+}
 SIGNING_PRIVATE_KEY = "ZsqRzmOx1CJr2ZwS7d9CbBGQzY/PYbWQy1QAGTVJVtY="
 """the test deployment's Ed25519 signing key (never use it elsewhere); its public key: signing_public_key()"""
 LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
@@ -151,13 +161,13 @@ class Airflow:
             self.kill(component, signal.SIGTERM)
 
     def airflow(
-        self, *args: str, check: bool = True, timeout: float = 300
+        self, *args: str, check: bool = True, timeout: float = 300, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        """Run an ``airflow`` CLI command against this installation."""
+        """Run an ``airflow`` CLI command against this installation (``env``: settings of this call only)."""
         for attempt in range(5):
             done = subprocess.run(
                 [sys.executable, "-m", "airflow", *args],
-                env=self.env,
+                env={**self.env, **(env or {})},
                 capture_output=True,
                 text=True,
                 timeout=timeout,
@@ -321,14 +331,28 @@ def make_env(home: Path, port: int, database_url: str | None, dags_folder: Path)
             # the driver passes every second, not every 2 s: tests wait less for lots and plans to end
             "AIRFLOW__BACKFILL__DRIVER_POLL_INTERVAL": "1",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            # the test notifier is allowed by the deployment, as an administrator would allow theirs
-            "AIRFLOW__BACKFILL__ALLOWED_NOTIFIERS": "ledger_notifier.LedgerNotifier",
+            # the deployment's notification targets: the test notifier under two names (the label is
+            # the deployment's argument; subject and message are what the provider writes)
+            "AIRFLOW__BACKFILL__NOTIFICATION_TARGETS": json.dumps(
+                {
+                    name: {
+                        "notifier": "ledger_notifier.LedgerNotifier",
+                        "kwargs": {"label": name},
+                        "message": "message",
+                        "subject": "subject",
+                    }
+                    for name in ("ledger", "sms")
+                }
+            ),
             # the service signs with the private key; workers (here: the same host) verify with the public
             "AIRFLOW__BACKFILL__SIGNING_PRIVATE_KEY": SIGNING_PRIVATE_KEY,
             "AIRFLOW__BACKFILL__SIGNING_PUBLIC_KEYS": signing_public_key(),
             # the seeds' ids as the seed-shaped test DAGs, for the compat endpoints
             "AIRFLOW__BACKFILL__ID_MAP": str(HERE / "seed_id_map.yaml"),
             "BACKFILL_TEST_LEDGER": str(home / "ledger.jsonl"),
+            # what a backfill may route work to, besides its DAGs' own pools and queues
+            "AIRFLOW__BACKFILL__ALLOWED_POOLS": "backfill_allowed",
+            "AIRFLOW__BACKFILL__ALLOWED_QUEUES": "backfill",
             # the connection form's Test button (Airflow's own API, off by default)
             "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
             # metrics go to a loopback UDP port a test may listen on (test_metrics.py)

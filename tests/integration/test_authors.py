@@ -70,20 +70,12 @@ def test_notify_calls_each_notifier_once_when_the_plan_ends(airflow: Airflow):
             "lot": "12h",
             "dates": ["2024-10-01"],
             "parallelism": 2,
-            "notify": {
-                "on": ["success"],
-                "notifiers": [
-                    {
-                        "notifier": "ledger_notifier.LedgerNotifier",
-                        "kwargs": {"label": "ended-{{ backfill_plan.state }}"},
-                    }
-                ],
-            },
+            "notify": {"on": ["success"], "targets": ["ledger", "sms"]},
         },
     )
     assert wait_for(airflow, "notified")["state"] == "success"
     calls = notifications(airflow, "notified")
-    assert [(c["notifier"], c["state"]) for c in calls] == [("ended-success", "success")]
+    assert sorted((c["notifier"], c["state"]) for c in calls) == [("ledger", "success"), ("sms", "success")]
 
 
 def test_twenty_concurrent_submissions_of_one_plan_create_one_plan(airflow: Airflow):

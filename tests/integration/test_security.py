@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from tests.integration.harness import Airflow
@@ -24,9 +25,7 @@ def _plan_count(af: Airflow) -> int:
 # -- 1. notify runs no arbitrary code -------------------------------------------------------------
 
 
-def test_a_notifier_outside_the_allow_list_is_refused_at_preview_and_create_and_never_imported(
-    airflow: Airflow,
-):
+def test_a_plan_names_only_the_deployments_targets_and_nothing_it_names_is_imported(airflow: Airflow):
     (airflow.dags_folder / "import_marker.py").write_text(
         "import json, os\n"
         "with open(os.environ['BACKFILL_TEST_LEDGER'], 'a') as f:\n"
@@ -40,16 +39,23 @@ def test_a_notifier_outside_the_allow_list_is_refused_at_preview_and_create_and_
         "import_marker.Evil",
         "ledger_notifier.LedgerNotifier.notify",
     ):
-        body = {
-            "dag_id": "ledger_daily",
-            "name": "evil-notify",
-            "dates": ["2024-09-01"],
-            "notify": {"notifiers": [{"notifier": path, "kwargs": {"command": "touch /tmp/pwned"}}]},
-        }
-        for query in ("?preview=true", ""):
-            status, answer = _post(airflow, f"/plans{query}", body)
-            assert status == 422, answer
-            assert _locs(answer) == ["notify.notifiers.0.notifier"], answer
+        for notify, loc in (
+            ({"targets": [path]}, "notify.targets.0"),
+            (
+                {"notifiers": [{"notifier": path, "kwargs": {"command": "touch /tmp/pwned"}}]},
+                "notify.notifiers",
+            ),
+        ):
+            body = {
+                "dag_id": "ledger_daily",
+                "name": "evil-notify",
+                "dates": ["2024-09-01"],
+                "notify": notify,
+            }
+            for query in ("?preview=true", ""):
+                status, answer = _post(airflow, f"/plans{query}", body)
+                assert status == 422, answer
+                assert _locs(answer) == [loc], answer
     assert _plan_count(airflow) == before
     assert not [e for e in airflow.ledger_entries() if e.get("imported")], (
         "a module named by a plan was imported"
@@ -66,10 +72,8 @@ def test_a_notify_run_triggered_by_hand_calls_no_notifier(airflow: Airflow):
                 "notify": {
                     "plan": "forged",
                     "state": "success",
-                    "counts": {},
-                    "notifiers": [
-                        {"notifier": "ledger_notifier.LedgerNotifier", "kwargs": {"label": "forged"}}
-                    ],
+                    "targets": ["ledger"],
+                    "facts": {"name": "forged", "state": "success", "counts": {}},
                 },
                 "signature": "0" * 64,
             },
@@ -172,16 +176,20 @@ def test_callers_without_rights_learn_nothing_about_what_exists(airflow: Airflow
         assert airflow.client("viewer").post(f"{airflow.url}{API}/plans/{plan}/cancel").status_code == 403
     assert airflow.client("viewer").get(f"{airflow.url}{API}/plans/no-such-plan").status_code == 404
     listed = airflow.client("scoped").get(f"{airflow.url}{API}/plans", params={"limit": 1000}).json()
-    assert all(p["dag_id"] in ("ledger_producer", "ledger_daily") for p in listed["plans"])
+    assert all(p["dag_id"] in ("ledger_producer", "ledger_daily", "dw_sales_report") for p in listed["plans"])
     airflow.client().post(f"{airflow.url}{API}/plans/not-for-scoped/cancel")
 
 
-def test_preview_and_create_authorize_every_dag_in_scope(airflow: Airflow):
+def test_preview_and_create_authorize_every_dag_in_scope_naming_only_what_was_sent(airflow: Airflow):
     body = {"dag_id": "ledger_producer", "downstream_dags": True, "dates": ["2024-02-01"], "paused": True}
     for path in ("/plans?preview=true", "/plans"):
         status, answer = _post(airflow, path, body, user="scoped")
         assert status == 403, answer
-        assert "ledger_consumer" in answer["error"]["message"]
+        assert (
+            "ledger_producer" in answer["error"]["message"]
+            and "downstream_dags" in answer["error"]["message"]
+        )
+        assert "ledger_consumer" not in json.dumps(answer)  # a DAG the caller did not send
     status, answer = _post(airflow, "/plans?preview=true", {**body, "downstream_dags": False}, user="scoped")
     assert status == 200, answer
 

@@ -141,7 +141,7 @@ def test_a_bad_field_is_shown_next_to_it_and_creates_nothing(
     ui.type("DAG", "ledger_params")
     ui.type("Range 1 end", "2025-07-12")
     ui.wait(
-        lambda: "may not create runs of DAG(s) ledger_params" in ui.one('[aria-label="preview"]').text,
+        lambda: "may not create runs of DAG ledger_params" in ui.one('[aria-label="preview"]').text,
         what="the 403",
     )
     # and the plans list shows only plans on DAGs the user may read

@@ -15,6 +15,7 @@ from airflow_backfill_provider.service.lot_states import (
     of_existing_runs,
     of_followed,
     of_hold,
+    of_missing_run,
     of_outside_parents,
     of_run,
 )
@@ -93,6 +94,8 @@ RUNS_SEEN = [
     (None, None, "none", RunChoice.CREATE, LotState.PENDING, None),
     (None, OTHER_LIVE, "all", RunChoice.WAIT, LotState.WAITING, "run 'm3' of this interval, in flight elsewhere"),
     (None, OTHER_OK, "all", RunChoice.ADOPT, LotState.PENDING, None),
+    # ended, but another plan's lot has not seen it end yet: that plan settles its lot first
+    (None, ExistingRun("m4", "success", followed=True), "all", RunChoice.WAIT, LotState.WAITING, "'m4' of this interval, in flight elsewhere"),
     (None, OTHER_BAD, "failed", RunChoice.ADOPT, LotState.PENDING, None),
     (None, OTHER_OK, "failed", RunChoice.SKIP, LotState.SKIPPED, "run 'm1' already success (reprocess: failed)"),
     (None, OTHER_BAD, "none", RunChoice.SKIP, LotState.SKIPPED, "run 'm2' already failed (reprocess: none)"),
@@ -104,6 +107,21 @@ def test_a_lots_run_from_its_intervals_runs(own, other, reprocess, choice, state
     found_choice, found_state, found_reason = of_existing_runs(own, other, reprocess)
     assert (found_choice, found_state) == (choice, state)
     assert (found_reason is None) if reason is None else (reason in (found_reason or ""))
+
+
+LOST = [
+    ("r1", False, None, 7, "its run r1 was deleted"),
+    ("r1", True, 8, 7, "its run r1 is no longer this plan's"),  # adopted by another plan's Backfill
+    ("r1", True, None, 7, "its run r1 is no longer this plan's"),  # re-made by hand under its id
+    ("r1", True, 7, 7, None),
+]
+
+
+@pytest.mark.parametrize(("run_id", "found", "backfill_id", "own", "reason"), LOST)
+def test_a_lot_follows_only_a_run_that_is_still_its_own(run_id, found, backfill_id, own, reason):
+    assert of_missing_run(run_id, found, backfill_id, own) == reason or (
+        reason is not None and reason in (of_missing_run(run_id, found, backfill_id, own) or "")
+    )
 
 
 HOLDS = [

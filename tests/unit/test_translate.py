@@ -104,7 +104,7 @@ def test_dataworks_create_workflow_instances_example():
     )
     assert plan.run_future == "wait" and plan.paused is False
     assert plan.notify is not None and plan.notify.on == ["success"]
-    assert plan.notify.notifiers[0].notifier == "ledger_notifier.LedgerNotifier"
+    assert plan.notify.targets == ["sms"]
     assert plan.comment == "create for test" and "tagKey:tagValue" in plan.tags
 
 

@@ -268,6 +268,6 @@ def _alert(alert: Request, draft: Draft, ids: IdMap) -> None:
     if not notice:
         alert.error("NoticeType", "is required with an alert Type")
         return
-    spec = ids.notifier(alert, "NoticeType", notice)
-    if spec is not None:
-        draft.set("notify", {"on": on, "notifiers": [spec.model_dump()]}, "DefaultRunProperties.Alert")
+    target = ids.target(alert, "NoticeType", notice)
+    if target is not None:
+        draft.set("notify", {"on": on, "targets": [target]}, "DefaultRunProperties.Alert")

@@ -13,8 +13,8 @@
       "16001": 1
     queues:        # DataWorks RuntimeResource, WeData resource groups
       S_res_group_1: backfill
-    notifiers:     # DataWorks Alert.NoticeType: an Airflow notifier (the allow-list still applies)
-      Sms: {notifier: airflow_backfill_provider.notifiers.LogNotifier}
+    notifiers:     # DataWorks Alert.NoticeType: a notification target of [backfill] notification_targets
+      Sms: data-team-sms
 
     dataworks-legacy:   # a system's own ids, over the shared sections above
       tasks: {"1234": dw_xm.root}
@@ -26,13 +26,13 @@ task, ``<dag_id>`` a whole DAG; a numeric id then needs the map.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from airflow_backfill_provider.exceptions import FieldError, PlanValidationError
-from airflow_backfill_provider.plan.model import NotifierSpec, TaskId, is_number
+from airflow_backfill_provider.plan.model import TARGET_NAME, TaskId, is_number
 from airflow_backfill_provider.plan.translate.request import Request
 
 MAX_ENTRIES = 100_000
@@ -47,7 +47,9 @@ class IdMap(BaseModel):
     projects: dict[str, list[TaskId]] = Field(default_factory=dict, max_length=MAX_ENTRIES)
     dag_versions: dict[str, int] = Field(default_factory=dict, max_length=MAX_ENTRIES)
     queues: dict[str, TaskId] = Field(default_factory=dict, max_length=MAX_ENTRIES)
-    notifiers: dict[str, NotifierSpec] = Field(default_factory=dict, max_length=100)
+    notifiers: dict[str, Annotated[str, Field(pattern=TARGET_NAME)]] = Field(
+        default_factory=dict, max_length=100
+    )
 
     dms: IdMap | None = None
     dataworks: IdMap | None = None
@@ -173,12 +175,13 @@ class IdMap(BaseModel):
     def queue(self, given: str) -> str:
         return self.queues.get(given, given)
 
-    def notifier(self, request: Request, field: str, given: str) -> NotifierSpec | None:
+    def target(self, request: Request, field: str, given: str) -> str | None:
+        """The notification target a notice type is told through (the id map's ``notifiers``)."""
         if given in self.notifiers:
             return self.notifiers[given]
         request.error(
             field,
-            f"{given!r} alerts: map the notice type to an Airflow notifier in the id map's `notifiers`, "
-            "or drop the alert",
+            f"{given!r} alerts: map the notice type to a notification target of [backfill] "
+            "notification_targets in the id map's `notifiers`, or drop the alert",
         )
         return None

@@ -65,9 +65,14 @@ def id_map() -> IdMap:
 
 
 async def _fields(request: Request) -> dict[str, Any]:
-    """The request's fields: query parameters, then a JSON object or form body over them."""
-    fields: dict[str, Any] = dict(request.query_params)
+    """The request's fields: query parameters, then a JSON object or form body over them (parsed in a
+    worker thread, never on the event loop)."""
     raw = await read_body(request)
+    return await run_in_threadpool(_parse_fields, request, raw)
+
+
+def _parse_fields(request: Request, raw: bytes) -> dict[str, Any]:
+    fields: dict[str, Any] = dict(request.query_params)
     text = raw.lstrip()
     if not text:
         return fields

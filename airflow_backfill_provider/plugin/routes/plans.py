@@ -54,11 +54,12 @@ PLAN_BODY = {
 
 
 async def _read_plan(request: Request) -> BackfillPlan:
-    """The body as a plan: JSON only (415 otherwise, as FastAPI answers for its JSON models)."""
+    """The body as a plan: JSON only (415 otherwise, as FastAPI answers for its JSON models), parsed
+    and validated in a worker thread, never on the api-server's event loop."""
     if media_type(request) != "application/json":
         raise UnsupportedMediaType("a plan is sent as JSON: set Content-Type: application/json")
-    data = json_body(await read_body(request))
-    return BackfillPlan.from_dict(data)
+    raw = await read_body(request)
+    return await run_in_threadpool(lambda: BackfillPlan.from_dict(json_body(raw)))
 
 
 @router.post(

@@ -12,9 +12,12 @@ from typing import Any
 from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
 
 SCOPED_USER = "scoped"
-SCOPED_DAGS = frozenset({"ledger_producer", "ledger_daily"})
+SCOPED_DAGS = frozenset({"ledger_producer", "ledger_daily", "dw_sales_report"})
+"""``dw_sales_report`` is scheduled by an asset of ``dw_sales``, which the scoped user may not read"""
 RUNS_ONLY_USER = "auditor"
 """a VIEWER who may read DAG runs, but neither task instances nor task logs"""
+CREATE_ONLY_USER = "creator"
+"""a USER who may create runs but not change them (FAB: ``can_create`` without ``can_edit`` on DAG Runs)"""
 
 
 class ScopedAuthManager(SimpleAuthManager):
@@ -25,6 +28,8 @@ class ScopedAuthManager(SimpleAuthManager):
             "TASK_INSTANCE",
             "TASK_LOGS",
         ):
+            return False
+        if user.get_name() == CREATE_ONLY_USER and method in ("PUT", "DELETE"):
             return False
         if user.get_name() == SCOPED_USER:
             dag_id = getattr(details, "id", None)

@@ -1,4 +1,4 @@
-"""A notifier for plans' ``notify``: records each call in the ledger."""
+"""A notifier for the test deployment's notification targets: records each call in the ledger."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ from airflow.sdk import BaseNotifier
 
 
 class LedgerNotifier(BaseNotifier):
-    template_fields = ("label",)
-    backfill_plan_arguments = ("label",)  # what a plan may set: the label, a template of the plan's fields
+    """``label`` is the target's (the deployment fixes it); ``subject`` and ``message`` are what the
+    provider wrote. All three are template fields, as a real notifier's are."""
 
-    def __init__(self, label: str = "") -> None:
+    template_fields = ("label", "subject", "message")
+
+    def __init__(self, label: str, subject: str = "", message: str = "") -> None:
         super().__init__()
         self.label = label
+        self.subject = subject
+        self.message = message
 
     def notify(self, context) -> None:
         plan = context["backfill_plan"]
@@ -23,6 +27,8 @@ class LedgerNotifier(BaseNotifier):
             "notifier": self.label,
             "plan": plan["name"],
             "state": plan["state"],
+            "subject": self.subject,
+            "message": self.message,
             "at": time.time(),
             "run_id": "notify",
             "dag_id": "notify",

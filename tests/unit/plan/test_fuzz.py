@@ -22,6 +22,10 @@ json_leaf = st.one_of(
     st.sampled_from(
         ["2024-01-01", "2024-02-30", "2024-01-01T25:00", "1h", "month", "7d", "0d", "asc", "on", "*", "\x00"]
     ),
+    # what a plan author might hope a server renders, and numbers a database rewrites
+    st.sampled_from(
+        ["{{ '%0100000000d' % 1 }}", "{{ var.value.x }}", "%s%s%n", "{% for x in y %}", 1e16, -0.0]
+    ),
 )
 json_value = st.recursive(
     json_leaf,
@@ -66,6 +70,19 @@ def plan_like() -> st.SearchStrategy[Any]:
             "conf": st.dictionaries(st.text(max_size=5), json_value, max_size=3),
             "timezone": st.sampled_from(["UTC", "Europe/Paris", "Nowhere/Else"]),
             "name": st.text(max_size=20),
+            "title": st.sampled_from(["{{ '%0100000000d' % 1 }}", "%(x)s", "ok"]),
+            "notify": st.fixed_dictionaries(
+                {},
+                optional={
+                    "targets": st.lists(st.sampled_from(["ledger", "{{ 1 }}", "os.system", ""]), max_size=3),
+                    "notifiers": st.just([{"notifier": "smtp", "kwargs": {"to": ["x@outside.example"]}}]),
+                    "on": st.lists(st.sampled_from(["success", "failure", "cancelled"]), max_size=2),
+                },
+            ),
+            "pool": st.sampled_from(["default_pool", "backfill_parked", "nope", "backfill_allowed"]),
+            "queue": st.sampled_from(["default", "backfill", "gpu_farm", "a b"]),
+            "priority_weight": st.integers(min_value=-(2**33), max_value=2**33),
+            "weight_rule": st.sampled_from(["downstream", "upstream", "absolute", "sideways"]),
             "paralelism": st.integers(),
         },
     )

@@ -69,7 +69,7 @@ def test_every_field_round_trips_through_json_and_yaml():
         "paused": True,
         "priority_weight": 10,
         "pool": "backfill",
-        "notify": {"on": ["failure"], "notifiers": [{"notifier": "pkg.mod.Notifier", "kwargs": {"to": "x"}}]},
+        "notify": {"on": ["failure"], "targets": ["data-team", "oncall"]},
         "comment": "late data from vendor",
         "tags": ["q1"],
     }
@@ -210,16 +210,19 @@ def test_window_needs_sub_daily_lots():
     assert "hourly" in bad_fields(data)["ranges.0.window"]
 
 
-def test_notify_needs_a_target_name_or_an_import_path():
-    assert "notify.notifiers" in bad_fields({**BASE, "notify": {"on": ["success"], "notifiers": []}})
-    assert "notify.on.0" in bad_fields(
-        {**BASE, "notify": {"on": ["finished"], "notifiers": [{"notifier": "a.B"}]}}
+def test_notify_names_targets_and_nothing_else():
+    assert "notify.targets" in bad_fields({**BASE, "notify": {"on": ["success"], "targets": []}})
+    assert "notify.on.0" in bad_fields({**BASE, "notify": {"on": ["finished"], "targets": ["team"]}})
+    assert "notify.targets.0" in bad_fields({**BASE, "notify": {"targets": ["os.system('x')"]}})
+    assert "notify.targets.0" in bad_fields({**BASE, "notify": {"targets": ["{{ 1 }}"]}})
+    # what 0.2 took (a notifier and its arguments) is refused with what to write instead
+    retired = bad_fields(
+        {**BASE, "notify": {"notifiers": [{"notifier": "team", "kwargs": {"to": "x@example.com"}}]}}
     )
-    assert "notify.notifiers.0.notifier" in bad_fields(
-        {**BASE, "notify": {"notifiers": [{"notifier": "os.system('x')"}]}}
-    )
-    # a target name of [backfill] notification_targets has no dots; whether it exists is the service's check
-    assert BackfillPlan.from_dict({**BASE, "notify": {"notifiers": [{"notifier": "data-team"}]}}).notify
+    assert "targets" in retired["notify.notifiers"] and "deployment" in retired["notify.notifiers"]
+    assert set(retired) == {"notify.notifiers"}
+    # whether a target exists is the service's check
+    assert BackfillPlan.from_dict({**BASE, "notify": {"targets": ["data-team"]}}).notify
 
 
 def test_name_must_be_usable_in_urls_and_run_ids():
@@ -264,7 +267,7 @@ def test_json_schema_lists_every_field():
 def test_yaml_on_and_off_are_words_not_booleans():
     plan = BackfillPlan.from_yaml(
         "dag_id: a\ndates: [2024-01-01]\nself_dependency: on\nnotify:\n  on: [failure]\n"
-        "  notifiers: [{notifier: pkg.mod.Notifier}]\ndownstream_dags: true\n"
+        "  targets: [data-team]\ndownstream_dags: true\n"
     )
     assert plan.self_dependency == "on"
     assert plan.notify is not None and plan.notify.on == ["failure"]

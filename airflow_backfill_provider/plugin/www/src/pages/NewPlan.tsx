@@ -350,7 +350,7 @@ export function NewPlan({
                 label="Notify"
                 path="notify"
                 {...props}
-                hint='{"notifiers": [{"notifier": "…", "kwargs": {}}]}'
+                hint='{"on": ["failure"], "targets": ["data-team"]}'
               />
             </div>
             <div className="row" style={{ alignItems: "flex-start" }}>
