@@ -17,3 +17,6 @@ PLAN_CONF_KEY = "__backfill_plan__"
 """key of a lot run's conf: the plan's name, dry-run tasks and ``task_params``, signed by the service"""
 RUN_ID_PREFIX = "backfill_plan__"
 DRIVER_TOKEN_HEADER = "X-Backfill-Driver-Token"
+RENDERED_XCOM_KEY = "backfill_plan_rendered_fields"
+"""XCom in which a lot run's task keeps its rendered templated fields: Airflow keeps its own copy only
+for a DAG's 30 newest runs, and a backfilled old date is never among them"""

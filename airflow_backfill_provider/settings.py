@@ -95,6 +95,16 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "example": "backfill",
         "version_added": "0.3.0",
     },
+    "unmapped_resource_groups": {
+        "description": "A cloud request's resource group (DataWorks RuntimeResource, WeData resource "
+        "groups) that the id map's `queues` does not map: `refuse` it by field (no worker serves it by "
+        "that name), or `ignore` it, with a warning, so the lots run on the DAGs' own queues. Overrides "
+        "the id map's `unmapped_queues`.",
+        "type": "string",
+        "default": "",
+        "example": "ignore",
+        "version_added": "0.3.0",
+    },
     "signing_private_key": {
         "description": "Ed25519 private key the service signs lot runs' dry-run tasks and task_params "
         "and notify runs with: the base64 of its 32 raw bytes (or a PEM). Set it on the api-server and "
@@ -265,3 +275,9 @@ def concurrent_reads() -> int:
 
 def id_map_path() -> str:
     return _get("id_map")
+
+
+def unmapped_resource_groups() -> str | None:
+    """``refuse`` or ``ignore`` when the deployment says, else None (the id map's own choice)."""
+    found = _get("unmapped_resource_groups").strip().lower()
+    return found if found in ("refuse", "ignore") else None

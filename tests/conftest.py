@@ -37,6 +37,7 @@ TEST_DAG_IDS = (
     "ledger_consumer",
     "ledger_author",
     "dms_flow",
+    "dms_nightly",
     "dw_xm",
     "dw_sales",
     "dw_sales_report",

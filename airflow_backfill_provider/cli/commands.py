@@ -96,7 +96,7 @@ def import_request(args: Any) -> None:
     from airflow_backfill_provider.plan.translate import IdMap, as_new_backfill, translate_all
     from airflow_backfill_provider.plan.translate.request import read_request_text
 
-    ids = IdMap.from_file(args.id_map or settings.id_map_path())
+    ids = IdMap.from_file(args.id_map or settings.id_map_path(), settings.unmapped_resource_groups())
     specs = as_new_backfill(translate_all(args.system, read_request_text(_text(args.file)), ids))
     if args.output in ("table", "plain"):
         for spec in specs:
@@ -105,10 +105,12 @@ def import_request(args: Any) -> None:
 
 
 def _create(specs: list[BackfillPlan], args: Any) -> None:
-    """Preview or create the plans (one, or one per DAG of a cloud request), all in one transaction."""
+    """Preview or create the plans (one, or one per DAG of a cloud request), all in one transaction;
+    a translated request's warnings are kept with them."""
+    notes = list(getattr(specs, "warnings", ()))
     with _session() as session:
         if args.preview:
-            found = [planning.preview(spec, session) for spec in specs]
+            found = [planning.preview(spec, session, notes=notes) for spec in specs]
             _print(
                 [lot.model_dump(mode="json") for one in found for lot in one.lots], args.output, LOT_COLUMNS
             )
@@ -122,7 +124,9 @@ def _create(specs: list[BackfillPlan], args: Any) -> None:
                         _out(f"warning: {warning}")
             return
         user = _cli_user()
-        created = committed(session, lambda: [creating.create(spec, session, user=user) for spec in specs])
+        created = committed(
+            session, lambda: [creating.create(spec, session, user=user, notes=notes) for spec in specs]
+        )
     for made in created:
         if args.output in ("table", "plain"):
             _out(("created" if made.created else "exists, same content:") + f" plan {made.plan.name}")

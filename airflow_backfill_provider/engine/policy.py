@@ -27,7 +27,7 @@ from airflow.policies import hookimpl
 from airflow_backfill_provider import signing
 from airflow_backfill_provider.exceptions import BackfillError
 from airflow_backfill_provider.marker import LotMarker, MarkerError, apply_routing, marker_of
-from airflow_backfill_provider.reserved import PLAN_CONF_KEY
+from airflow_backfill_provider.reserved import PLAN_CONF_KEY, RENDERED_XCOM_KEY, RUN_ID_PREFIX
 
 _MARK = "_backfill_plan_policy"
 
@@ -88,7 +88,24 @@ def _render(task: Any, original: Any, context: Any, jinja_env: Any = None) -> An
         _neutralise(task, marker.plan if marker else "")
         return None
     _apply_params(task, context, marker)
-    return original(context, jinja_env)
+    rendered = original(context, jinja_env)
+    _keep_rendered(task, context)
+    return rendered
+
+
+def _keep_rendered(task: Any, context: Any) -> None:
+    """A lot run's task keeps what it rendered in an XCom (``RENDERED_XCOM_KEY``), serialized and
+    masked as Airflow's own record is: Airflow keeps that record only for the DAG's 30 newest runs,
+    and deletes a backfilled old date's as it writes it. Never fails the task."""
+    run_id = str(getattr(context.get("dag_run"), "run_id", "") or "")
+    if not run_id.startswith(RUN_ID_PREFIX) or not getattr(task, "template_fields", ()):
+        return
+    try:
+        from airflow.sdk.execution_time.task_runner import _serialize_rendered_fields
+
+        context["ti"].xcom_push(key=RENDERED_XCOM_KEY, value=_serialize_rendered_fields(task))
+    except Exception:
+        task.log.warning("backfill plan: the rendered fields of this lot could not be kept", exc_info=True)
 
 
 def _wrap_unmapped(unmapped: Any) -> Any:
@@ -101,7 +118,10 @@ def _wrap_unmapped(unmapped: Any) -> Any:
             _neutralise(unmapped, marker.plan if marker else "")
             return None
         _apply_params(unmapped, context, marker)
-        return original(parent, template_fields, context, jinja_env, seen_oids)
+        rendered = original(parent, template_fields, context, jinja_env, seen_oids)
+        if parent is unmapped:
+            _keep_rendered(unmapped, context)
+        return rendered
 
     object.__setattr__(unmapped, "_do_render_template_fields", render)
     return unmapped

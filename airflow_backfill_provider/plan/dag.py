@@ -28,6 +28,8 @@ class DagDescription:
     params: frozenset[str] = frozenset()
     task_params: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """task id -> names of params declared on the task itself"""
+    max_active_runs: int | None = None
+    """the DAG's own ``max_active_runs`` (a plan with ``parallelism: null`` keeps it)"""
 
     @classmethod
     def from_serialized(
@@ -44,6 +46,7 @@ class DagDescription:
             downstream_dag_ids=tuple(sorted(set(downstream_dag_ids) - {dag.dag_id})),
             is_paused=is_paused,
             params=frozenset(dag.params.keys()) if getattr(dag, "params", None) is not None else frozenset(),
+            max_active_runs=getattr(dag, "max_active_runs", None),
         )
 
     def downstream_tasks(self, roots: Iterable[str]) -> set[str]:

@@ -44,15 +44,25 @@ def to_utc(value: dt.date | dt.datetime, tz: ZoneInfo, *, day_end: bool = False)
     return dt.datetime.combine(day, dt.time(), tz).astimezone(UTC)
 
 
+def _next_day(value: dt.date | dt.datetime, tz: ZoneInfo) -> dt.date | dt.datetime:
+    """The same wall-clock time a day later (a business date's runs are scheduled the day after it)."""
+    if isinstance(value, dt.datetime):
+        local = value.astimezone(tz).replace(tzinfo=None) if value.tzinfo else value
+        return (local + dt.timedelta(days=1)).replace(tzinfo=tz)
+    return value + dt.timedelta(days=1)
+
+
 def requested_spans(plan: BackfillPlan, tz: ZoneInfo) -> list[Span]:
-    """Every date and range of the plan as a span of UTC data time (windows kept for filtering)."""
+    """Every date and range of the plan as a span of UTC time (windows kept for filtering): data time,
+    or with ``dates_by`` the times the runs are scheduled at (a ``bizdate`` a day later)."""
+    shift = _next_day if plan.dates_by == "bizdate" else (lambda value, _tz: value)
     spans = [
-        Span(to_utc(day, tz), to_utc(day, tz, day_end=True), None, f"dates.{i}")
+        Span(to_utc(shift(day, tz), tz), to_utc(shift(day, tz), tz, day_end=True), None, f"dates.{i}")
         for i, day in enumerate(plan.dates)
     ]
     for i, rng in enumerate(plan.ranges):
-        start = to_utc(rng.start, tz)
-        end = to_utc(rng.end, tz, day_end=True)
+        start = to_utc(shift(rng.start, tz), tz)
+        end = to_utc(shift(rng.end, tz), tz, day_end=True)
         if end <= start:
             raise PlanValidationError(
                 [FieldError(f"ranges.{i}.end", f"end {rng.end} is not after start {rng.start} in {tz.key}")]
@@ -129,6 +139,18 @@ def schedule_intervals(timetable: Any, segment: Interval, limit: int | None = No
         return fast
     found = _airflow_intervals(timetable, *segment)
     return list(found if limit is None else itertools.islice(found, limit + 1))
+
+
+def scheduled_intervals(timetable: Any, segment: Interval, limit: int | None = None) -> list[Interval]:
+    """The DAG's own data intervals whose scheduled time lies in ``segment``: Airflow schedules a run
+    at its interval's end (``run_after``; a cron trigger's zero-length interval is its fire time)."""
+    start, end = segment
+    probe = schedule_intervals(timetable, (start, start + dt.timedelta(days=400)), 1)
+    longest = max((hi - lo for lo, hi in probe), default=dt.timedelta())
+    back = 2 * longest + dt.timedelta(hours=2) if longest else dt.timedelta()  # months differ, DST too
+    found = schedule_intervals(timetable, (start - back, end), None if limit is None else limit + 64)
+    kept = [(lo, hi) for lo, hi in found if start <= hi < end]
+    return kept if limit is None else kept[: limit + 1]
 
 
 def _airflow_intervals(timetable: Any, start: dt.datetime, end: dt.datetime) -> Iterator[Interval]:

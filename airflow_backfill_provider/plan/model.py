@@ -317,8 +317,25 @@ class BackfillPlan(_Strict):
         default_factory=list, max_length=MAX_ITEMS, description="inclusive ranges of data time"
     )
     timezone: str | None = Field(default=None, description="IANA name; default: the DAG's timezone")
+    dates_by: Literal["data_time", "scheduled_time", "bizdate"] = Field(
+        default="data_time",
+        description="what dates and ranges name: data_time, the runs whose data interval starts in them; "
+        "scheduled_time, the DAG's runs scheduled (run_after) in them; bizdate, DataWorks' business date: "
+        "a date D names the runs scheduled on D+1. The last two select the DAG's own runs (no `lot`)",
+    )
+    lot_follows_schedule: bool = Field(
+        default=False,
+        description="where `lot` is as long as the DAG's schedule period (1d on a daily DAG), the lots are "
+        "the DAG's own runs at its scheduled times instead of lots aligned to the range start "
+        "(DMS' Interval, which steps from the task flow's schedule)",
+    )
     order: Literal["asc", "desc", "none"] = Field(default="asc", description="start order of lots")
-    parallelism: int = Field(default=1, ge=1, le=64, description="runs of this plan in flight per DAG")
+    parallelism: int | None = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="runs of this plan in flight per DAG; null: each DAG's own max_active_runs (at most 64)",
+    )
     self_dependency: Literal["inherit", "on", "off"] = Field(
         default="inherit", description="on: a lot starts only after the lot before it succeeded"
     )
@@ -506,6 +523,13 @@ def _cross_field_errors(raw: dict[str, Any]) -> list[FieldError]:
     errors: list[FieldError] = _reserved_name_errors(raw) + _json_value_errors(raw)
     for field in ("conf", "task_params"):
         errors += _json_size_errors(raw.get(field), field)
+    if raw.get("dates_by") in ("scheduled_time", "bizdate") and raw.get("lot") is not None:
+        errors.append(
+            FieldError(
+                "lot",
+                f"dates_by: {raw['dates_by']} selects the DAG's own runs by their scheduled time: drop `lot`",
+            )
+        )
     if not raw.get("dates") and not raw.get("ranges"):
         errors.append(FieldError("dates", "the plan names no data time: give `dates`, `ranges`, or both"))
     lot = raw.get("lot")

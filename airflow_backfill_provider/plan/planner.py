@@ -20,6 +20,7 @@ from airflow_backfill_provider.plan.intervals import (
     merge,
     requested_spans,
     schedule_intervals,
+    scheduled_intervals,
 )
 from airflow_backfill_provider.plan.model import BackfillPlan, LotSize, parse_time_of_day
 from airflow_backfill_provider.plan.tasks import TaskPlan, select_tasks
@@ -38,6 +39,10 @@ class Lot:
     end: dt.datetime
 
 
+MAX_PARALLELISM = 64
+"""most runs of one DAG a plan keeps in flight"""
+
+
 @dataclass(frozen=True)
 class PlannedDag:
     dag_id: str
@@ -47,6 +52,8 @@ class PlannedDag:
     """DAGs of this plan that this DAG depends on (for ``parent_check: scope``)"""
     past_dependent: bool = False
     """a task the plan runs has ``depends_on_past``"""
+    parallelism: int = 1
+    """its runs in flight at once: the plan's ``parallelism``, else the DAG's own ``max_active_runs``"""
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,7 @@ def plan_backfill(
             self_dependency=_self_dependency(plan, dags[dag_id]),
             parents=parents,
             past_dependent=bool(dags[dag_id].depends_on_past & tasks.run),
+            parallelism=plan.parallelism or min(MAX_PARALLELISM, max(1, dags[dag_id].max_active_runs or 16)),
         )
     dag_ids = [dag_id for dag_id, _ in order]
     if max_lots is not None and len(intervals) * len(dag_ids) > max_lots:
@@ -156,6 +164,13 @@ def _intervals(
 ) -> list[Interval]:
     """The plan's intervals in ascending order; past ``limit`` the plan is refused, not built."""
     size = plan.lot_size
+    if (
+        size is not None
+        and plan.lot_follows_schedule
+        and _schedule_period(target, spans, tz) == _length(size)
+    ):
+        size = None  # the DAG's own runs
+    by_schedule = plan.dates_by != "data_time"  # spans hold the runs' scheduled times
     windowed = any(span.window is not None for span in spans)
     # windows drop intervals: scan up to 4 times the limit, in pieces, never more
     scan_cap = None if limit is None else limit * (4 if windowed else 1)
@@ -165,20 +180,49 @@ def _intervals(
     for segment in merge(spans):
         for piece in _pieces(segment, size) if windowed else [segment]:
             left = None if scan_cap is None else scan_cap - scanned
-            found = _segment_intervals(target, piece, size, tz, left)
+            found = _segment_intervals(target, piece, size, tz, left, by_schedule=by_schedule)
             scanned += len(found)
-            out += _keep_windows(found, ordered, tz) if windowed else found
+            out += _keep_windows(found, ordered, tz, by_schedule) if windowed else found
             if scan_cap is not None and (scanned > scan_cap or len(out) > (limit or 0)):
                 raise _too_big(plan, limit, scanned if len(out) <= (limit or 0) else None)
     return out
 
 
+def _length(size: LotSize) -> dt.timedelta | None:
+    if size.unit == "month":
+        return None
+    return dt.timedelta(hours=size.n) if size.unit == "h" else dt.timedelta(days=size.n)
+
+
+def _schedule_period(target: DagDescription, spans: list[Span], tz: ZoneInfo) -> dt.timedelta | None:
+    """The step between two of the DAG's scheduled runs near the plan's first date (None without a time
+    schedule): a 1d lot follows a daily schedule."""
+    if not spans:
+        return None
+    first = min(span.start for span in spans)
+    try:
+        found = schedule_intervals(target.timetable, (first, first + dt.timedelta(days=400)), 2)
+    except ScheduleError:
+        return None
+    return found[1][0] - found[0][0] if len(found) > 1 else None
+
+
 def _segment_intervals(
-    target: DagDescription, segment: Interval, size: LotSize | None, tz: ZoneInfo, limit: int | None
+    target: DagDescription,
+    segment: Interval,
+    size: LotSize | None,
+    tz: ZoneInfo,
+    limit: int | None,
+    *,
+    by_schedule: bool = False,
 ) -> list[Interval]:
+    """The lots of a segment: fixed lots, or the DAG's intervals that start in it (``by_schedule``:
+    that are scheduled in it)."""
     if size is not None:
         return fixed_lots(segment, size, tz, limit)
     try:
+        if by_schedule:
+            return scheduled_intervals(target.timetable, segment, limit)
         return schedule_intervals(target.timetable, segment, limit)
     except ScheduleError as exc:
         raise PlanValidationError(
@@ -250,8 +294,11 @@ def _whole_day(ranges: list[tuple[int, int]]) -> bool:
     return len(ranges) == 1 and ranges[0][0] == 0 and ranges[0][1] >= _LAST_MINUTE
 
 
-def _keep_windows(intervals: list[Interval], ordered: list[Span], tz: ZoneInfo) -> list[Interval]:
-    """Keep intervals whose start lies in a span whose window (if any) holds its local time of day.
+def _keep_windows(
+    intervals: list[Interval], ordered: list[Span], tz: ZoneInfo, by_schedule: bool = False
+) -> list[Interval]:
+    """Keep intervals whose start (``by_schedule``: scheduled time, its end) lies in a span whose
+    window (if any) holds its local time of day.
 
     A sweep over the ascending intervals: spans (``ordered`` by start) open and close as it goes, and
     the times of day the open spans let through are merged once per change, so an interval costs one
@@ -262,7 +309,8 @@ def _keep_windows(intervals: list[Interval], ordered: list[Span], tz: ZoneInfo) 
     allowed: list[tuple[int, int]] = []
     starts: list[int] = []
     nxt, changed = 0, True
-    for start, end in intervals:
+    for interval in intervals:
+        start = interval[1] if by_schedule else interval[0]
         while nxt < len(ordered) and ordered[nxt].start <= start:
             heapq.heappush(open_spans, (ordered[nxt].end, nxt, ordered[nxt]))
             nxt, changed = nxt + 1, True
@@ -278,7 +326,7 @@ def _keep_windows(intervals: list[Interval], ordered: list[Span], tz: ZoneInfo) 
         at = _of_day(start.astimezone(tz).time())
         i = bisect.bisect_right(starts, at) - 1
         if i >= 0 and at <= allowed[i][1]:
-            kept.append((start, end))
+            kept.append(interval)
     return kept
 
 
@@ -374,3 +422,14 @@ def lot_label(start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> str:
         return lo.date().isoformat() if lo.time() == midnight else lo.strftime("%Y-%m-%d %H:%M")
     same_day = hi.date() == lo.date()
     return f"{lo:%Y-%m-%d %H:%M} → {hi:%H:%M}" if same_day else f"{lo:%Y-%m-%d %H:%M} → {hi:%Y-%m-%d %H:%M}"
+
+
+def system_date(start: dt.datetime, end: dt.datetime, tz: ZoneInfo, dates_by: str) -> str | None:
+    """The date the plan's own dates name a lot by, where they are not data time: its scheduled day
+    (and time), or for ``bizdate`` DataWorks' business date, the day before the run is scheduled."""
+    scheduled = end.astimezone(tz)
+    if dates_by == "bizdate":
+        return (scheduled.date() - dt.timedelta(days=1)).isoformat()
+    if dates_by == "scheduled_time":
+        return scheduled.strftime("%Y-%m-%d %H:%M")
+    return None

@@ -75,10 +75,10 @@ PLAN_HEADER = "X-Backfill-Plan"
 
 def created(request: Request, system: str, plans: list[PlanOut]) -> JSONResponse:
     """The answer to a create, as each seed shows it: the (first) plan's id where the system puts the
-    id of what it made (DMS answers only RequestId and Success: the plans are in the header)."""
+    id of what it made (DMS: NodeId); every plan's name is in the header too."""
     plan = plans[0]
     results: dict[str, dict[str, Any]] = {
-        "dms": {},
+        "dms": {"NodeId": plan.id},  # seed 000 answers the backfill's node id
         "dataworks": {"OperationId": str(plan.id)},
         "dataworks-legacy": {"Data": plan.id},
         "wedata": {"Data": {"DataBackfillPlanId": str(plan.id)}},

@@ -4,6 +4,7 @@ rights checks and the service's preview or create."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from airflow_backfill_provider.plan.model import BackfillPlan
@@ -40,15 +41,24 @@ def submit(
 
 
 def submit_all(
-    specs: list[BackfillPlan], user: Any, session: Any, *, preview: bool = False, limit: int | None = None
+    specs: list[BackfillPlan],
+    user: Any,
+    session: Any,
+    *,
+    preview: bool = False,
+    limit: int | None = None,
+    notes: Sequence[str] = (),
 ) -> list[CreatedOut] | list[PreviewOut]:
     """Preview or create the plans of one backfill (one per DAG of a request) as ``user``: all of them
-    in one transaction, or none. The service checks the rights (``service.rights``)."""
+    in one transaction, or none. The service checks the rights (``service.rights``); ``notes`` (a
+    translated request's warnings) are kept with each plan."""
     access = CallerAccess(user, session)
     if preview:
-        return [planning.preview(spec, session, limit=limit, access=access) for spec in specs]
+        return [planning.preview(spec, session, limit=limit, access=access, notes=notes) for spec in specs]
 
     def create() -> list[CreatedOut]:
-        return [creating.create(spec, session, user=user.get_name(), access=access) for spec in specs]
+        return [
+            creating.create(spec, session, user=user.get_name(), access=access, notes=notes) for spec in specs
+        ]
 
     return committed(session, create)

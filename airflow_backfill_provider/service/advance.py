@@ -45,6 +45,11 @@ def spec_of(plan: PlanRow) -> BackfillPlan:
     return BackfillPlan.model_validate(dict(plan.spec))
 
 
+def parallelism_of(spec: BackfillPlan, plan_dag: PlanDagRow) -> int:
+    """A DAG's runs in flight at once in this plan (as its Backfill row's ``max_active_runs`` says)."""
+    return plan_dag.parallelism or spec.parallelism or 1
+
+
 @dataclass
 class _Dags:
     """What one pass knows about the plans' DAGs, each read once."""
@@ -255,7 +260,7 @@ def _held(plan: PlanRow, spec: BackfillPlan, plan_dags: dict[str, PlanDagRow], s
     if final and not running:
         stop_lots(plan, session, LotState.BLOCKED, reason)
         return True
-    for lot in _next_lots(plan, spec.parallelism * len(plan_dags), session):
+    for lot in _next_lots(plan, sum(parallelism_of(spec, d) for d in plan_dags.values()), session):
         set_state(lot, LotState.WAITING, reason)
     return True
 
@@ -288,18 +293,18 @@ def _open_gates(
     """Give the next lots whose gates are open a run, up to the window of each DAG; move the cursor."""
     # with max_failures, no run waits queued ahead: Airflow would start it at once after a failure
     ahead = 0 if spec.max_failures else settings.lookahead()
-    window = spec.parallelism + ahead
+    window = {dag_id: parallelism_of(spec, d) + ahead for dag_id, d in plan_dags.items()}
     # Runs queued ahead are topped up in a batch once at most half of them are left, not one by one
     # as lots end. Until its transaction commits, a pass that makes runs holds a key-share lock on the
     # plan's Backfill rows (the runs' foreign key), and Airflow's scheduler, which locks those rows
     # FOR UPDATE SKIP LOCKED to start queued runs, starts none of the plan's runs in a loop that meets
     # it (a second's idle sleep lost). Lots end just when the scheduler wants to start the next runs;
     # the queue runs low just after it has started some, the next start a whole run away.
-    budget = {dag_id: window - in_flight.lots[dag_id] for dag_id in plan_dags}
+    budget = {dag_id: window[dag_id] - in_flight.lots[dag_id] for dag_id in plan_dags}
     low = [d for d in plan_dags if budget[d] > 0 and in_flight.queued[d] <= ahead // 2]
     if plan.cursor >= plan.total_lots or not low:
         return
-    reach = window * len(plan_dags) * 4
+    reach = sum(window.values()) * 4
     candidates = _next_lots(plan, reach, session)
     stopped: set[str] = set()
     for lot in candidates:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from airflow_backfill_provider import settings
 from airflow_backfill_provider.exceptions import ConflictError, FieldError, QuotaError
 from airflow_backfill_provider.plan.model import BackfillPlan
-from airflow_backfill_provider.plan.planner import PlannedBackfill
+from airflow_backfill_provider.plan.planner import PlannedBackfill, PlannedDag
 from airflow_backfill_provider.service import advance, audit, driver
 from airflow_backfill_provider.service.datamodels import CreatedOut, PlanOut
 from airflow_backfill_provider.service.gates import OUTSIDE
@@ -35,14 +36,19 @@ INSERT_CHUNK = 10_000
 
 
 def create(
-    spec: BackfillPlan, session: Session, *, user: str | None, access: Access = EVERYTHING
+    spec: BackfillPlan,
+    session: Session,
+    *,
+    user: str | None,
+    access: Access = EVERYTHING,
+    notes: Sequence[str] = (),
 ) -> CreatedOut:
     """Create the plan, or return the existing one for the same name and content (409 for other content)."""
     name = spec.name or spec.default_name()
     existing = session.scalar(select(PlanRow).where(PlanRow.name == name))
     if existing is not None:
         return CreatedOut(plan=_resubmitted(existing, spec, access, session), created=False)
-    planned = plan_lots(spec, session, access)
+    planned = plan_lots(spec, session, access, notes)
     outside = require_plan_rights(spec, planned, access, session)
     start_writing(session)  # one transaction, savepoint included, on SQLite too
     _within_quotas(len(planned.lots), user, session)
@@ -145,7 +151,7 @@ def _insert_plan(
     ensure_parked_pool(session)
     bounds = _data_time_by_dag(planned)
     for dag_id, planned_dag in planned.dags.items():
-        backfill_id = _insert_backfill(spec, dag_id, bounds[dag_id], user, session)
+        backfill_id = _insert_backfill(spec, planned_dag, bounds[dag_id], user, session)
         session.add(
             PlanDagRow(
                 plan_id=row.id,
@@ -156,6 +162,7 @@ def _insert_plan(
                 self_dependency=planned_dag.self_dependency,
                 parents=[*planned_dag.parents, *(f"{OUTSIDE}{d}" for d in outside.get(dag_id, ()))],
                 past_dependent=planned_dag.past_dependent,
+                parallelism=planned_dag.parallelism,
             )
         )
     _insert_lots(row.id, planned, session)
@@ -173,7 +180,7 @@ def _data_time_by_dag(planned: PlannedBackfill) -> dict[str, tuple[dt.datetime, 
 
 def _insert_backfill(
     spec: BackfillPlan,
-    dag_id: str,
+    planned_dag: PlannedDag,
     bounds: tuple[dt.datetime, dt.datetime],
     user: str | None,
     session: Session,
@@ -187,13 +194,13 @@ def _insert_backfill(
         "all": ReprocessBehavior.COMPLETED,
     }
     backfill = Backfill(
-        dag_id=dag_id,
+        dag_id=planned_dag.dag_id,
         from_date=bounds[0],
         to_date=bounds[1],
         dag_run_conf=spec.conf,
         is_paused=spec.paused,
         reprocess_behavior=reprocess[spec.reprocess],
-        max_active_runs=spec.parallelism,
+        max_active_runs=planned_dag.parallelism,
         triggering_user_name=user,
     )
     session.add(backfill)

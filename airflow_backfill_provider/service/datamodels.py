@@ -21,6 +21,11 @@ class LotOut(BaseModel):
     index: int
     dag_id: str
     label: str = Field(description="the lot's data interval, as people read it")
+    system_date: str | None = Field(
+        default=None,
+        description="the date the plan's dates name this lot by, where they are not data time (dates_by): "
+        "its scheduled time, or DataWorks' business date",
+    )
     run_id: str | None = None
     logical_date: dt.datetime | None = None
     data_interval_start: dt.datetime

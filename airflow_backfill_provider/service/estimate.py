@@ -50,7 +50,7 @@ def estimate(planned: PlannedBackfill, session: Session) -> EstimateOut:
             unknown.append(dag_id)
             continue
         sampled += len(durations)
-        at_once = 1 if planned_dag.self_dependency else planned.plan.parallelism
+        at_once = 1 if planned_dag.self_dependency else planned_dag.parallelism
         seconds += math.ceil(lots[dag_id] / at_once) * statistics.median(durations)
     basis = (
         f"median of each DAG's last {SAMPLE_RUNS} successful runs times ceil(lots / parallelism) "

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
-from airflow_backfill_provider.plan.planner import lot_label
+from airflow_backfill_provider.plan.planner import lot_label, system_date
 from airflow_backfill_provider.service import metrics
 from airflow_backfill_provider.service.datamodels import LotOut, TimelineEntry
 from airflow_backfill_provider.service.tables import UTC, LotRow
@@ -49,11 +49,12 @@ def timeline(lot: LotRow, plan_created_at: dt.datetime) -> list[TimelineEntry]:
     return entries
 
 
-def lot_out(lot: LotRow, tz: ZoneInfo) -> LotOut:
+def lot_out(lot: LotRow, tz: ZoneInfo, dates_by: str = "data_time") -> LotOut:
     return LotOut(
         index=lot.idx,
         dag_id=lot.dag_id,
         label=lot_label(lot.start, lot.end, tz),
+        system_date=system_date(lot.start, lot.end, tz, dates_by),
         run_id=lot.run_id,
         logical_date=lot.logical_date,
         data_interval_start=lot.start,
@@ -65,6 +66,6 @@ def lot_out(lot: LotRow, tz: ZoneInfo) -> LotOut:
     )
 
 
-def lots_out(lots: Iterable[LotRow], timezone: str) -> list[LotOut]:
+def lots_out(lots: Iterable[LotRow], timezone: str, dates_by: str = "data_time") -> list[LotOut]:
     tz = ZoneInfo(timezone)
-    return [lot_out(lot, tz) for lot in lots]
+    return [lot_out(lot, tz, dates_by) for lot in lots]

@@ -5,7 +5,7 @@ Preview and create both plan through ``plan_lots``, so they accept and refuse ex
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from airflow_backfill_provider import settings, signing
 from airflow_backfill_provider.exceptions import FieldError, PlanValidationError
 from airflow_backfill_provider.plan.model import BackfillPlan
-from airflow_backfill_provider.plan.planner import PlannedBackfill, lot_label, plan_backfill
+from airflow_backfill_provider.plan.planner import PlannedBackfill, lot_label, plan_backfill, system_date
 from airflow_backfill_provider.reserved import CONTROLLER_DAG_ID
 from airflow_backfill_provider.service.calendar import calendar
 from airflow_backfill_provider.service.dags import catalog, dag_version_errors, paused_dag_ids, serialized_dag
@@ -31,10 +31,13 @@ from airflow_backfill_provider.service.rights import (
 from airflow_backfill_provider.states import LotState
 
 
-def plan_lots(spec: BackfillPlan, session: Session, access: Access = EVERYTHING) -> PlannedBackfill:
+def plan_lots(
+    spec: BackfillPlan, session: Session, access: Access = EVERYTHING, notes: Sequence[str] = ()
+) -> PlannedBackfill:
     """Plan against the DAGs as Airflow knows them now; raises naming every field that does not fit
     (``access``: whether the caller may route work where it likes, see ``_routing_errors``). A caller
-    who may not create runs of the DAG it sent learns nothing of that DAG: 403 before it is read."""
+    who may not create runs of the DAG it sent learns nothing of that DAG: 403 before it is read.
+    ``notes``: what a translated request runs otherwise than its letter says, kept as warnings."""
     require_dag_rights(spec, access)
     if spec.dag_version is not None and (
         errors := dag_version_errors(spec.dag_id, spec.dag_version, session)
@@ -53,6 +56,7 @@ def plan_lots(spec: BackfillPlan, session: Session, access: Access = EVERYTHING)
     ]
     if errors:
         raise PlanValidationError(errors)
+    planned.warnings[:0] = notes
     if serialized_dag(CONTROLLER_DAG_ID, session) is None:
         planned.warnings.append(
             f"the controller DAG '{CONTROLLER_DAG_ID}' is not parsed: lots past the first window will not "
@@ -65,11 +69,16 @@ def plan_lots(spec: BackfillPlan, session: Session, access: Access = EVERYTHING)
 
 
 def preview(
-    spec: BackfillPlan, session: Session, *, limit: int | None = None, access: Access = EVERYTHING
+    spec: BackfillPlan,
+    session: Session,
+    *,
+    limit: int | None = None,
+    access: Access = EVERYTHING,
+    notes: Sequence[str] = (),
 ) -> PreviewOut:
     """The plan's first lots (at most ``limit``, capped by ``[backfill] max_preview_lots``) and totals,
     for a caller who may create it (``rights.require_plan_rights``)."""
-    planned = plan_lots(spec, session, access)
+    planned = plan_lots(spec, session, access, notes)
     require_plan_rights(spec, planned, access, session)
     tz = ZoneInfo(planned.timezone)
     shown = min(limit or settings.max_preview_lots(), settings.max_preview_lots())
@@ -80,6 +89,7 @@ def preview(
                 index=lot.index,
                 dag_id=lot.dag_id,
                 label=lot_label(lot.start, lot.end, tz),
+                system_date=system_date(lot.start, lot.end, tz, spec.dates_by),
                 data_interval_start=lot.start,
                 data_interval_end=lot.end,
             )

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.exceptions import FieldError, UnknownObjectError
 from airflow_backfill_provider.plan.model import is_number
-from airflow_backfill_provider.reserved import PLAN_CONF_KEY
+from airflow_backfill_provider.reserved import PLAN_CONF_KEY, RENDERED_XCOM_KEY
 from airflow_backfill_provider.service.datamodels import (
     LotDetailOut,
     LotList,
@@ -150,7 +150,7 @@ def list_lots(
     else:
         total = row.total_lots
     lots = session.scalars(query.order_by(LotRow.idx).limit(limit).offset(offset)).all()
-    return LotList(lots=lots_out(lots, row.timezone), total=total)
+    return LotList(lots=lots_out(lots, row.timezone, row.spec.get("dates_by", "data_time")), total=total)
 
 
 def lot_detail(
@@ -198,14 +198,17 @@ def lot_detail(
     for position, ti in failed:  # after the loop: reading a log may detach the task instances
         tis[position].error = _error(ti)
     return LotDetailOut(
-        **lot_out(lot, ZoneInfo(row.timezone)).model_dump(),
+        **lot_out(lot, ZoneInfo(row.timezone), row.spec.get("dates_by", "data_time")).model_dump(),
         task_instances=tis,
         timeline=timeline(lot, row.created_at),
     )
 
 
 def _rendered_fields(ti: Any, session: Session) -> dict[str, Any]:
+    """What the task instance rendered: Airflow's own record while it keeps one (the DAG's 30 newest
+    runs), else the copy the lot run's task kept for the plan's life (``engine/policy.py``)."""
     from airflow.models.renderedtifields import RenderedTaskInstanceFields as RTIF
+    from airflow.models.xcom import XComModel
 
     found = session.scalar(
         select(RTIF.rendered_fields).where(
@@ -215,7 +218,24 @@ def _rendered_fields(ti: Any, session: Session) -> dict[str, Any]:
             RTIF.map_index == ti.map_index,
         )
     )
-    return dict(found or {})
+    if found:
+        return dict(found)
+    kept = session.scalar(
+        select(XComModel.value).where(
+            XComModel.dag_id == ti.dag_id,
+            XComModel.task_id == ti.task_id,
+            XComModel.run_id == ti.run_id,
+            XComModel.map_index == ti.map_index,
+            XComModel.key == RENDERED_XCOM_KEY,
+        )
+    )
+    if kept is None:
+        return {}
+    try:
+        value = XComModel.deserialize_value(type("Row", (), {"value": kept})())
+    except Exception:  # a value this Airflow cannot read back: nothing to show
+        return {}
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def _error(ti: Any) -> str | None:

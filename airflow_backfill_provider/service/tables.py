@@ -89,6 +89,9 @@ class PlanDagRow(Base):
         Boolean, nullable=False, default=False, server_default=false()
     )
     """a task the plan runs has ``depends_on_past``: the first lot keeps Airflow's first-run exemption"""
+    parallelism: Mapped[int | None] = mapped_column(Integer)
+    """its runs in flight at once (the plan's ``parallelism``, or the DAG's ``max_active_runs``); None
+    in plans made before 0.3.0, which read the plan's"""
 
 
 def in_flight_sql(table: str = "") -> str:

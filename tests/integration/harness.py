@@ -313,6 +313,9 @@ def make_env(home: Path, port: int, database_url: str | None, dags_folder: Path)
             # scheduler's job is dead once its heartbeat is 20 s old, checked every 5 s), not 300 s
             "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "20",
             "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "5",
+            # Airflow keeps rendered fields for a DAG's newest runs only (30 by default): with 1, a plan's
+            # second lot already drops the first's, as 30 newer runs do in production
+            "AIRFLOW__CORE__NUM_DAG_RUNS_TO_RETAIN_RENDERED_FIELDS": "1",
             # a DAG file changed by a test is written as its new version 5 s after the last, not 30 s
             "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "5",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",

@@ -46,7 +46,8 @@ def test_dms_backfill_form_request_runs_its_nodes_in_reverse_date_order(airflow:
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body == {"RequestId": response.headers["X-Request-ID"], "Success": True}  # as seed 000 shows
+    # as seed 000 shows: RequestId, Success and the backfill's NodeId
+    assert body == {"RequestId": response.headers["X-Request-ID"], "Success": True, "NodeId": body["NodeId"]}
     name = response.headers["X-Backfill-Plan"]
     plan = wait_for(airflow, name)
     assert plan["state"] == "success", plan["counts"]
@@ -77,11 +78,15 @@ def test_dataworks_legacy_seed_sample_request_verbatim(airflow: Airflow):
     plan = wait_for(airflow, name)
     assert plan["title"] == "xm_test"  # DataWorks' Name is a label
     assert plan["state"] == "success", plan["counts"]
-    assert [lot["data_interval_start"][:13] for lot in lots(airflow, name)] == [
-        "2020-05-20T00",
-        "2020-05-20T01",
+    # a business date's instances are the ones DataWorks schedules the day after it (seed 001: the
+    # data timestamp is the day before the instance's scheduled time), inside BizBeginTime-BizEndTime
+    found = lots(airflow, name)
+    assert [lot["system_date"] for lot in found] == ["2020-05-20", "2020-05-20", "2020-05-21", "2020-05-21"]
+    assert [lot["data_interval_start"][:13] for lot in found] == [
         "2020-05-21T00",
         "2020-05-21T01",
+        "2020-05-22T00",
+        "2020-05-22T01",
     ]
     entries = ledger(airflow, name)
     assert sorted({e["task_id"] for e in entries}) == ["load", "report"]  # root, audit: dry-run
@@ -91,10 +96,10 @@ def test_dataworks_legacy_seed_sample_request_verbatim(airflow: Airflow):
     assert params["report"] == {"key1": "default", "key2": "default"}
     ordered = sorted(entries, key=lambda e: e["began"])  # Parallelism false: one lot at a time
     assert [e["start"][:13] for e in ordered if e["task_id"] == "load"] == [
-        "2020-05-20T00",
-        "2020-05-20T01",
         "2020-05-21T00",
         "2020-05-21T01",
+        "2020-05-22T00",
+        "2020-05-22T01",
     ]
 
 
@@ -140,14 +145,18 @@ def test_dataworks_create_workflow_instances_seed_example(airflow: Airflow):
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"RequestId", "OperationId"}  # as seed 004 shows
+    assert set(body) == {"RequestId", "OperationId", "Warnings"}  # as seed 004 shows, and what runs otherwise
+    assert any("WorkflowParameters" in w for w in body["Warnings"])  # WorkflowId 1: they change nothing
     name = plan_name(airflow, body["OperationId"])
     plan = wait_for(airflow, name, timeout=400)
     assert plan["title"] == "WorkflowInstance1"
     assert plan["state"] == "success", plan["counts"]
     found = lots(airflow, name)
     assert {lot["dag_id"] for lot in found} == {"dw_sales"}  # ManualSelection: project 100 adds nothing
-    assert [lot["label"] for lot in found] == [f"2024-11-{d}" for d in range(20, 25)]
+    # business dates 11-20 to 11-24: the daily runs scheduled on 11-21 to 11-25 (a cron trigger's run
+    # is its scheduled time)
+    assert [lot["label"] for lot in found] == [f"2024-11-{d}" for d in range(21, 26)]
+    assert [lot["system_date"] for lot in found] == [f"2024-11-{d}" for d in range(20, 25)]
     entries = ledger(airflow, name)
     assert {e["task_id"] for e in entries} == {"extract"}  # load and check (4321) are dry-run
     assert all(e["params"] == {"key1": "val2", "key2": "val2"} for e in entries)  # TaskParameters 1001

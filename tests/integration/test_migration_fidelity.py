@@ -108,13 +108,14 @@ def test_hourly_fields_on_a_daily_dag_run_whole_days_with_a_warning(airflow: Air
     assert any("whole days run" in w for w in warnings), warnings
     name = get(airflow, f"/plans/{response.json()['Data']}")["name"]
     assert wait_for(airflow, name)["state"] == "success"
-    assert _days(airflow, [name], "summary") == ["2025-10-20", "2025-10-21"]
+    # business dates 10-20 and 10-21: the runs scheduled the day after each
+    assert _days(airflow, [name], "summary") == ["2025-10-21", "2025-10-22"]
     # the same through import (a file of the request's fields)
     fields = dict(part.split("=", 1) for part in query.split("&"))
     fields["StartBizDate"], fields["EndBizDate"] = "2025-10-22 00:00:00", "2025-10-22 00:00:00"
     name = _import(airflow, tmp_path, "dataworks-legacy", fields)
     assert wait_for(airflow, name)["state"] == "success"
-    assert _days(airflow, [name], "summary") == ["2025-10-22"]
+    assert _days(airflow, [name], "summary") == ["2025-10-23"]
 
 
 def test_wedata_month_cycle_runs_the_first_day_of_each_month(airflow: Airflow, tmp_path: Path):
@@ -233,3 +234,157 @@ def test_a_request_over_several_dags_is_one_backfill_polled_by_one_id(airflow: A
     assert len(result.json()["Result"]["WorkflowInstanceIds"]) == 4  # two days of each DAG
     for name in created.headers["X-Backfill-Plan"].split(", "):
         assert wait_for(airflow, name)["state"] == "success"
+
+
+# -- round 3 (issue 32): each seed's dates, windows, order and scope mean what they meant there ------
+
+
+def _preview(airflow: Airflow, system: str, path: str, request: dict[str, Any], **kw: Any) -> Any:
+    """A compat preview (creates nothing): the system's answer and its Preview."""
+    response = airflow.client().post(
+        f"{airflow.url}{COMPAT}/{system}/{path}", params={"preview": "true"}, json=request, **kw
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return body["Response"] if system == "wedata" else body
+
+
+def _import_preview(airflow: Airflow, tmp_path: Path, system: str, text: str) -> list[dict[str, Any]]:
+    path = tmp_path / f"{system}-preview.txt"
+    path.write_text(text)
+    done = airflow.airflow(
+        "backfill-plans", "import", "--from", system, str(path), "--preview", "--output", "json", check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return list(json.loads(done.stdout))
+
+
+def test_dataworks_dates_name_the_instances_scheduled_the_day_after_them(airflow: Airflow, tmp_path: Path):
+    # hourly (seed 001): business dates 05-20..05-21 at 00:00-01:00 are the runs scheduled 05-21 and
+    # 05-22 at 00:00 and 01:00
+    legacy = {
+        "Action": "RunCycleDagNodes", "ProjectEnv": "PROD", "Name": "x", "RootNodeId": "1234",
+        "IncludeNodeIds": "74324", "StartBizDate": "2020-05-20 00:00:00", "EndBizDate": "2020-05-21 00:00:00",
+        "BizBeginTime": "00:00:00", "BizEndTime": "01:00:00", "Parallelism": "false",
+    }  # fmt: skip
+    preview = _preview(airflow, "dataworks-legacy", "RunCycleDagNodes", legacy)["Preview"]
+    hours = ["2020-05-21T00", "2020-05-21T01", "2020-05-22T00", "2020-05-22T01"]
+    assert [lot["data_interval_start"][:13] for lot in preview["lots"]] == hours
+    assert [lot["system_date"] for lot in preview["lots"]] == ["2020-05-20"] * 2 + ["2020-05-21"] * 2
+    imported = _import_preview(airflow, tmp_path, "dataworks-legacy", json.dumps(legacy))
+    assert [lot["data_interval_start"][:13] for lot in imported] == hours
+    # daily (seed 004) on Airflow 3's trigger timetable: business date D is the run of logical date D+1
+    from tests.integration.test_compat import DATAWORKS_EXAMPLE
+
+    request = {**DATAWORKS_EXAMPLE, "Periods": {"BizDates": [{"StartBizDate": "2025-12-01", "EndBizDate": "2025-12-02"}]}}  # fmt: skip
+    daily = _preview(airflow, "dataworks", "CreateWorkflowInstances", request)["Preview"]
+    assert [(lot["label"], lot["system_date"]) for lot in daily["lots"]] == [
+        ("2025-12-02", "2025-12-01"),
+        ("2025-12-03", "2025-12-02"),
+    ]
+
+
+def test_wedata_times_of_day_apply_to_hourly_tasks_and_dependency_order_wins(
+    airflow: Airflow, tmp_path: Path
+):
+    windowed = {"StartDate": "2025-09-01", "EndDate": "2025-09-02", "ExecutionStartTime": "08:00", "ExecutionEndTime": "10:00"}  # fmt: skip
+    request = {
+        "ProjectId": "1",
+        "TaskIds": ["wedata_orders"],
+        "DataBackfillRangeList": [windowed, {"StartDate": "2025-09-05", "EndDate": "2025-09-05"}],
+    }
+    headers = {"X-TC-Action": "CreateDataBackfillPlan"}
+    preview = _preview(airflow, "wedata", "", request, headers=headers)["Preview"]
+    assert [lot["label"] for lot in preview["lots"]] == ["2025-09-01", "2025-09-02", "2025-09-05"]
+    assert any("hourly tasks only" in w for w in preview["warnings"]), preview["warnings"]
+    only = _preview(airflow, "wedata", "", {**request, "DataBackfillRangeList": [windowed]}, headers=headers)
+    assert [lot["label"] for lot in only["Preview"]["lots"]] == ["2025-09-01", "2025-09-02"]
+    # REVERSE with self-dependency: oldest first (seed 003: "priority is given to dependency order");
+    # the import file says yes the way WeData's SDK writes it, and a half-hour TimeZone
+    ordered = {
+        **request,
+        "DataTimeOrder": "REVERSE",
+        "RedefineSelfWorkflowDependency": "yes",
+        "TimeZone": "UTC+05:30",
+    }
+    answer = _preview(airflow, "wedata", "", ordered, headers=headers)["Preview"]
+    days = [lot["data_interval_start"][:10] for lot in answer["lots"]]
+    assert days == ["2025-09-01", "2025-09-02", "2025-09-05"]
+    assert answer["timezone"] == "Asia/Kolkata"
+    text = "ProjectId: '1'\nTaskIds: [wedata_orders]\nDataBackfillRangeList:\n  - {StartDate: 2025-09-01, EndDate: 2025-09-02}\nDataTimeOrder: REVERSE\nRedefineSelfWorkflowDependency: yes\n"
+    assert [lot["label"] for lot in _import_preview(airflow, tmp_path, "wedata", text)] == [
+        "2025-09-01",
+        "2025-09-02",
+    ]
+
+
+def test_wedata_without_a_parallel_number_keeps_the_dags_own_and_unmapped_groups_are_refused(
+    airflow: Airflow,
+):
+    request = {
+        "ProjectId": "1",
+        "TaskIds": ["wedata_orders"],
+        "DataBackfillRangeList": [{"StartDate": "2025-09-10", "EndDate": "2025-09-10"}],
+    }
+    headers = {"X-TC-Action": "CreateDataBackfillPlan"}
+    refused = airflow.client().post(
+        f"{airflow.url}{COMPAT}/wedata/",
+        headers=headers,
+        json={**request, "SchedulerResourceGroupId": "rg-unknown"},
+    )
+    error = refused.json()["Response"]["Error"]
+    assert error["Code"] == "InvalidParameter" and "SchedulerResourceGroupId" in error["Message"], error
+    plan = _wedata(airflow, {**request, "DataBackfillPlanName": "own-parallelism"})
+    assert plan["parallelism"] is None
+    ((runs,),) = airflow.sql(
+        "SELECT b.max_active_runs FROM backfill b JOIN backfill_plan_dag d ON d.backfill_id = b.id "
+        "JOIN backfill_plan p ON p.id = d.plan_id WHERE p.name = :n",
+        n=plan["name"],
+    )
+    assert runs == 16  # the DAG's own max_active_runs (Airflow's default), not one at a time
+    assert wait_for(airflow, plan["name"])["state"] == "success"
+
+
+def test_dms_days_follow_the_flows_schedule_and_a_history_id_needs_the_id_map(airflow: Airflow):
+    form = {"DagId": "15002", "BackFillDateBegin": "2025-08-01", "BackFillDateEnd": "2025-08-02"}
+    answer = airflow.client().post(f"{airflow.url}{COMPAT}/dms/BackFill", data={**form, "preview": "true"})
+    assert answer.status_code == 200, answer.text
+    starts = [lot["data_interval_start"][:16] for lot in answer.json()["Preview"]["lots"]]
+    assert starts == ["2025-08-01T02:00", "2025-08-02T02:00"]  # its own 02:00 runs, not midnight lots
+    history = airflow.client().post(
+        f"{airflow.url}{COMPAT}/dms/BackFill", data={**form, "HistoryDagId": "16099"}
+    )
+    assert history.status_code == 422 and "HistoryDagId" in history.json()["ErrorMessage"], history.text
+
+
+def test_an_old_dates_lot_shows_the_sql_it_ran_once_airflow_dropped_its_rendered_fields(airflow: Airflow):
+    body = {"planId": "aloudata_metrics", "startTime": "2025-03-10", "endTime": "2025-03-11"}
+    created = airflow.client().post(f"{airflow.url}{ALOUDATA}/accelerate/task/create", json=body)
+    assert created.status_code == 200, created.text
+    name = get(airflow, f"/plans/{created.json()['data']}")["name"]
+    submit_sql = airflow.client().post(
+        f"{airflow.url}/backfill/api/v1/plans",
+        json={
+            "dag_id": "ledger_params",
+            "name": "kept-sql",
+            "dates": ["2024-06-10", "2024-06-11"],
+            "order": "asc",
+        },
+    )
+    assert submit_sql.status_code == 201, submit_sql.text
+    assert wait_for(airflow, "kept-sql")["state"] == "success"
+    assert wait_for(airflow, name)["state"] == "success"
+    first = get(airflow, "/plans/kept-sql/lots/0")
+    # Airflow keeps rendered fields for the DAG's newest run only here (30 in production)
+    assert not airflow.sql("SELECT 1 FROM rendered_task_instance_fields WHERE run_id = :r", r=first["run_id"])
+    (load,) = [ti for ti in first["task_instances"] if ti["task_id"] == "load"]
+    assert load["rendered_fields"]["sql"] == "INSERT INTO sales SELECT * FROM src WHERE ds = '2024-06-10'"
+    # Aloudata's instance list: created when its run was, scheduled at the run's scheduled time
+    listed = (
+        airflow.client()
+        .get(f"{airflow.url}{ALOUDATA}/accelerate/task/instance/list", params={"dagName": name})
+        .json()["instances"]
+    )
+    assert [i["scheduleTime"] for i in listed] == ["2025-03-10T00:00:00", "2025-03-11T00:00:00"]
+    assert all(i["createTime"] and i["createTime"] > "2026" for i in listed), listed
+    assert {i["mtGuid"] for i in listed} == {"airflow.aloudata_metrics.aloudata_metrics"}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from airflow_backfill_provider.exceptions import PlanValidationError
-from airflow_backfill_provider.plan.translate import IdMap, translate
+from airflow_backfill_provider.plan.translate import IdMap, translate, translate_all
 from airflow_backfill_provider.plan.translate.request import iana_from_offset, read_request_text, unflatten
 
 IDS = IdMap.from_file(str(Path(__file__).parents[1] / "integration" / "seed_id_map.yaml"))
@@ -87,11 +87,16 @@ def test_dataworks_dev_environment_and_other_dag_refused():
 def test_dataworks_create_workflow_instances_example():
     from tests.integration.test_compat import DATAWORKS_EXAMPLE
 
-    plan = translate("dataworks", DATAWORKS_EXAMPLE, IDS)
+    plans = translate_all("dataworks", DATAWORKS_EXAMPLE, IDS)
+    (plan,) = plans
     assert plan.dag_id == "dw_sales" and plan.title == "WorkflowInstance1"
+    assert plan.dates_by == "bizdate"  # an instance is named by the day before it is scheduled
     assert plan.tasks.roots == ["extract"] and plan.tasks.exclude == ["check"]
     assert not plan.downstream_dags  # ManualSelection: project 100 is the request's own, it adds nothing
-    assert plan.conf == {"key1": "value1", "key2": "value2"}
+    # WorkflowId 1: WorkflowParameters take effect only for a named workflow (seed 004)
+    assert plan.conf == {} and any("WorkflowParameters" in w for w in plans.warnings)
+    named = translate("dataworks", {**DATAWORKS_EXAMPLE, "WorkflowId": "dw_sales"}, IDS)
+    assert named.conf == {"key1": "value1", "key2": "value2"}
     assert plan.task_params == {
         "extract": {"key1": "val2", "key2": "val2"},
         "load": {"key1": "val2", "key2": "val2"},
@@ -121,7 +126,7 @@ def test_dataworks_refusals_name_the_nested_field():
     }
     errors = refused("dataworks", request)
     assert "SupplementData" in errors["Type"]
-    assert "always checked" in errors["DefaultRunProperties.Analysis.Enabled"]
+    assert "DefaultRunProperties.Analysis.Enabled" not in errors  # no analysis gate: nothing to refuse
     assert "`notifiers`" in errors["DefaultRunProperties.Alert.NoticeType"]
     assert "1 to 10" in errors["DefaultRunProperties.Parallelism"]
     assert "unknown" in errors["DefaultRunProperties.Speed"]
@@ -148,7 +153,8 @@ def test_wedata_example_and_fields():
     )
     assert plan.dag_id == "wedata_orders" and plan.tasks.include is None  # the whole workflow
     assert (plan.parent_check, plan.self_dependency, plan.parallelism) == ("scope", "on", 3)
-    assert (plan.queue, plan.conf, plan.order, plan.lot) == ("backfill", {"key1": "v"}, "desc", None)
+    # REVERSE yields to self-dependency: "priority is given to dependency order" (seed 003)
+    assert (plan.queue, plan.conf, plan.order, plan.lot) == ("backfill", {"key1": "v"}, "asc", None)
     assert [d.isoformat() for d in plan.dates] == ["2025-10-01"]  # MONTH_CYCLE: first days of months
     assert plan.timezone == "Etc/GMT-5"
     no_zone = translate(

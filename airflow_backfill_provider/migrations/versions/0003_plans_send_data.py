@@ -1,4 +1,5 @@
-"""Plans send data only: notify names targets, and each lot keeps the nonce signed into its run.
+"""Plans send data only: notify names targets, and each lot keeps the nonce signed into its run; each
+DAG of a plan keeps its own parallelism (a plan may keep each DAG's max_active_runs).
 
 A stored plan's ``notify.notifiers`` (a notifier or target per entry, with the plan's message
 arguments) becomes ``notify.targets`` (the names alone): plans no longer set notifier arguments.
@@ -55,9 +56,11 @@ def _rewrite(old_key: str, change: Any) -> None:
 
 def upgrade() -> None:
     add_column("backfill_lot", sa.Column("nonce", sa.String(length=32), nullable=True))
+    add_column("backfill_plan_dag", sa.Column("parallelism", sa.Integer(), nullable=True))
     _rewrite("notifiers", _targets)
 
 
 def downgrade() -> None:
     _rewrite("targets", _notifiers)
+    drop_column("backfill_plan_dag", "parallelism")
     drop_column("backfill_lot", "nonce")

@@ -14,9 +14,10 @@ from typing import Any
 from airflow_backfill_provider.exceptions import FieldError, PlanValidationError
 from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.plan.translate import aloudata, dataworks, dms, wedata
+from airflow_backfill_provider.plan.translate.draft import Plans
 from airflow_backfill_provider.plan.translate.idmap import IdMap
 
-Translator = Callable[[Any, IdMap], list[BackfillPlan]]
+Translator = Callable[[Any, IdMap], Plans]
 """a request and the id map in, a plan per DAG the request names out"""
 
 ACTIONS: dict[str, dict[str, Translator]] = {
@@ -50,10 +51,9 @@ def translator(system: str, action: str | None = None) -> Translator:
     return actions[action]
 
 
-def translate_all(
-    system: str, request: Any, id_map: IdMap | None = None, action: str | None = None
-) -> list[BackfillPlan]:
-    """The request as plans: one per DAG it names (most requests name one)."""
+def translate_all(system: str, request: Any, id_map: IdMap | None = None, action: str | None = None) -> Plans:
+    """The request as plans: one per DAG it names (most requests name one), with the warnings of what
+    runs otherwise than its letter says."""
     return translator(system, action)(request, (id_map or IdMap()).for_system(system))
 
 
@@ -69,7 +69,7 @@ def translate(
     return plans[0]
 
 
-def as_new_backfill(plans: list[BackfillPlan]) -> list[BackfillPlan]:
+def as_new_backfill(plans: Plans) -> Plans:
     """Every call of a cloud scheduler's backfill is a new backfill (DMS, DataWorks, WeData and
     Aloudata each answer a new id): the same request sent twice rebuilds twice. So translated plans
     get names of their own, where ``POST /plans`` names a plan by its content (an operator's retry
@@ -77,10 +77,11 @@ def as_new_backfill(plans: list[BackfillPlan]) -> list[BackfillPlan]:
     that name with ``.2``, ``.3``... for the others (``group_names``)."""
     generated = plans[0].default_name()
     first = f"{generated[: generated.rfind('__')]}__{secrets.token_hex(6)}"
-    return [
+    named = [
         p.model_copy(update={"name": name})
         for p, name in zip(plans, group_names(first, len(plans)), strict=True)
     ]
+    return Plans(named, plans.warnings)
 
 
 def group_names(first: str, count: int) -> list[str]:
@@ -92,6 +93,7 @@ __all__ = [
     "ACTIONS",
     "SYSTEMS",
     "IdMap",
+    "Plans",
     "as_new_backfill",
     "group_names",
     "translate",

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_backfill_provider.plan.model import BackfillPlan
-from airflow_backfill_provider.plan.translate.draft import Draft
+from airflow_backfill_provider.plan.translate.draft import Draft, Plans
 from airflow_backfill_provider.plan.translate.idmap import IdMap
 from airflow_backfill_provider.plan.translate.request import Request
 
 
-def task_create(data: Any, ids: IdMap) -> list[BackfillPlan]:
+def task_create(data: Any, ids: IdMap) -> Plans:
     request = Request(data, "aloudata")
     draft = Draft(request, ids)
     plan_id, plan_name = request.text("planId", max_length=250), request.text("planName", max_length=250)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_backfill_provider.plan.model import BackfillPlan
+from airflow_backfill_provider.plan.model import is_number
 from airflow_backfill_provider.plan.translate.dms import ALIBABA_COMMON
-from airflow_backfill_provider.plan.translate.draft import Draft, TaskRefs
+from airflow_backfill_provider.plan.translate.draft import Draft, Plans, TaskRefs
 from airflow_backfill_provider.plan.translate.idmap import IdMap
 from airflow_backfill_provider.plan.translate.request import Request
 
@@ -42,7 +42,7 @@ def _environment(request: Request, name: str) -> None:
         request.error(name, f"{env!r}: only Prod is read: this Airflow {PROD}")
 
 
-def run_cycle_dag_nodes(data: Any, ids: IdMap) -> list[BackfillPlan]:
+def run_cycle_dag_nodes(data: Any, ids: IdMap) -> Plans:
     request = Request(data, "dataworks-legacy", ignored=tuple(c for c in ALIBABA_COMMON if c != "RegionId"))
     draft = Draft(request, ids)
     request.choice("Action", {"RunCycleDagNodes": None})
@@ -59,6 +59,7 @@ def run_cycle_dag_nodes(data: Any, ids: IdMap) -> list[BackfillPlan]:
     window = _window(request, "BizBeginTime", "BizEndTime")
     if start and end:
         draft.set("ranges", [{"start": start.isoformat(), "end": end.isoformat(), **window}], "StartBizDate")
+        draft.set("dates_by", "bizdate", "StartBizDate")
         draft.name_window("ranges.0", "BizBeginTime", "BizEndTime")
     parallel = request.boolean("Parallelism")
     if parallel is None and "Parallelism" not in request.data:
@@ -71,8 +72,9 @@ def run_cycle_dag_nodes(data: Any, ids: IdMap) -> list[BackfillPlan]:
 
 
 def _window(request: Request, start: str, end: str) -> dict[str, Any]:
-    """``HH:mm:ss`` start and end of a backfill as a range's ``window`` that applies to hourly tasks
-    only: DataWorks runs a daily node's whole day whatever these say (a warning tells so)."""
+    """``HH:mm:ss`` start and end of a backfill as a range's ``window`` over the instances' scheduled
+    times, for hourly tasks only: DataWorks runs a daily node's whole day whatever these say (a
+    warning tells so). A business date's instances are scheduled the day after it (``bizdate``)."""
     begin, finish = request.text(start), request.text(end)
     if begin is None and finish is None:
         return {}
@@ -82,14 +84,15 @@ def _window(request: Request, start: str, end: str) -> dict[str, Any]:
     return {"window": {"start": begin, "end": finish, "sub_daily_only": True}}
 
 
-def create_workflow_instances(data: Any, ids: IdMap) -> list[BackfillPlan]:
+def create_workflow_instances(data: Any, ids: IdMap) -> Plans:
     request = Request(data, "dataworks", ignored=ALIBABA_COMMON)
     # WorkflowId 1 (auto triggered tasks): the tasks may lie in several DAGs, one plan each
     draft = Draft(
         request, ids, several_dags=str(request.data.get("WorkflowId", "")).strip() == FIRST_WORKFLOW
     )
     request.choice("Action", {"CreateWorkflowInstances": None})
-    draft.tag("ProjectId", request.text("ProjectId", required=True, max_length=64))
+    project = request.text("ProjectId", required=True, max_length=64)
+    draft.tag("ProjectId", project)
     _environment(request, "EnvType")
     request.choice("Type", {"SupplementData": None})
     if request.data.get("Type") in (None, ""):
@@ -100,14 +103,21 @@ def create_workflow_instances(data: Any, ids: IdMap) -> list[BackfillPlan]:
     draft.set("title", request.text("Name", required=True, max_length=200), "Name")  # a label, reused
     _periods(request, draft)
     workflow_params = request.raw("WorkflowParameters")
-    if workflow_params is not None:
+    if workflow_params is not None and workflow == FIRST_WORKFLOW:
+        # seed 004: they take effect when a specific workflow is named; auto triggered tasks have none
+        request.params("WorkflowParameters", workflow_params)  # still checked
+        draft.warnings.append(
+            "WorkflowParameters apply to a named workflow only (seed: WorkflowId other than 1); with "
+            "WorkflowId 1 they change nothing, as in DataWorks"
+        )
+    elif workflow_params is not None:
         draft.set("conf", request.params("WorkflowParameters", workflow_params), "WorkflowParameters")
     task_params = request.obj("TaskParameters")
     if task_params:
         draft.task_params("TaskParameters", task_params)
     auto_start = request.boolean("AutoStartEnabled", default=True)
     draft.set("paused", not auto_start, "AutoStartEnabled")
-    _run_properties(request, draft, ids)
+    _run_properties(request, draft, ids, project)
     draft.set("comment", request.text("Comment"), "Comment")
     for i, data in enumerate(request.objects("Tags", max_items=50)):
         tag = request.part(f"Tags.{i}", data, ("Key", "Value"))
@@ -137,6 +147,7 @@ def _periods(request: Request, draft: Draft) -> None:
         where = f"Periods.BizDates.{i}." if own else "Periods."
         draft.name_window(f"ranges.{len(ranges) - 1}", f"{where}StartTime", f"{where}EndTime")
     draft.set("ranges", ranges, "Periods.BizDates")
+    draft.set("dates_by", "bizdate", "Periods.BizDates")
 
 
 RUN_PROPERTIES = (
@@ -157,7 +168,7 @@ RUN_PROPERTIES = (
 )
 
 
-def _run_properties(request: Request, draft: Draft, ids: IdMap) -> None:
+def _run_properties(request: Request, draft: Draft, ids: IdMap, project: str | None) -> None:
     request.taken.add("DefaultRunProperties")
     inner = request.part("DefaultRunProperties", request.data.get("DefaultRunProperties"), RUN_PROPERTIES)
     roots = draft.tasks("DefaultRunProperties.RootTaskIds", inner.ids("RootTaskIds"))
@@ -179,7 +190,7 @@ def _run_properties(request: Request, draft: Draft, ids: IdMap) -> None:
     elif exclude:
         draft.set("tasks.exclude", exclude, "DefaultRunProperties.ExcludeTaskIds")
     inner.choice("Mode", {"ManualSelection": None})
-    _projects(inner, draft, ids)
+    _projects(inner, draft, ids, project)
     inner.taken |= {"Analysis", "RunPolicy", "Alert"}
     _analysis(inner.part("Analysis", inner.data.get("Analysis"), ("Enabled", "Blocked")))
     policy = inner.data.get("RunPolicy")
@@ -200,29 +211,37 @@ def _run_settings(props: Request, draft: Draft, ids: IdMap) -> None:
     draft.choice("order", "Order", {"Asc": "asc", "Desc": "desc"}, source=props)
     resource = props.text("RuntimeResource", max_length=256)
     if resource is not None:
-        draft.set("queue", ids.queue(resource), f"{props.prefix}RuntimeResource")
+        queue = ids.queue(props, "RuntimeResource", resource, draft.warnings)
+        draft.set("queue", queue, f"{props.prefix}RuntimeResource")
     draft.integer("priority_weight", "Priority", 1, 11, source=props)
     draft.choice("weight_rule", "PriorityWeightStrategy", WEIGHT_RULES, source=props)
 
 
 def _analysis(analysis: Request) -> None:
+    """Analysis checks the backfill before it runs; a plan is always checked before anything is
+    created, and a plan that fails the check is never created, so Enabled and Blocked, true or false,
+    change nothing (false asks for less than a plan does anyway)."""
     for key in ("Enabled", "Blocked"):
-        if analysis.boolean(key) is False:
-            analysis.error(
-                key,
-                "not supported: a plan is always checked before anything is created, and a plan that fails "
-                "the check is never created; drop Analysis or set Enabled and Blocked true",
-            )
+        analysis.boolean(key)
 
 
-def _projects(props: Request, draft: Draft, ids: IdMap) -> None:
+def _projects(props: Request, draft: Draft, ids: IdMap, own: str | None) -> None:
     """``IncludeProjectIds``/``ExcludeProjectIds`` in ManualSelection, the only mode DataWorks has for
     an API backfill: only the selected tasks run, so projects add nothing; they bound the selection.
-    The selected tasks' DAG must lie in an included project (the seed's own example includes the
-    request's project) and in no excluded one."""
+    The selected tasks' DAG must lie in an included project and in no excluded one. The request's own
+    project (``ProjectId``) holds its selected tasks without an id map entry (the seed's own example
+    includes it); another project the id map does not list holds none of them."""
+
+    def dags_of(field: str, i: int, project: str) -> list[str]:
+        if project == own and project not in ids.projects:
+            return list(draft.dag_ids)
+        if project not in ids.projects and is_number(project):
+            return []
+        return ids.project(props, f"{field}.{i}", project)
+
     for field, inside in (("IncludeProjectIds", True), ("ExcludeProjectIds", False)):
         projects = props.ids(field)
-        dags = {dag for i, p in enumerate(projects) for dag in ids.project(props, f"{field}.{i}", p)}
+        dags = {dag for i, p in enumerate(projects) for dag in dags_of(field, i, p)}
         for dag_id in draft.dag_ids if projects else ():
             if (dag_id in dags) != inside:
                 props.error(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_backfill_provider.plan.model import BackfillPlan
-from airflow_backfill_provider.plan.translate.draft import Draft
+from airflow_backfill_provider.plan.translate.draft import Draft, Plans
 from airflow_backfill_provider.plan.translate.idmap import IdMap
 from airflow_backfill_provider.plan.translate.request import Request
 
@@ -29,7 +28,7 @@ def lot_from_hours(hours: int) -> str:
     return f"{hours // 24}d" if hours % 24 == 0 else f"{hours}h"
 
 
-def back_fill(data: Any, ids: IdMap) -> list[BackfillPlan]:
+def back_fill(data: Any, ids: IdMap) -> Plans:
     request = Request(data, "dms", ignored=ALIBABA_COMMON)
     draft = Draft(request, ids)
     request.choice("Action", {"BackFill": None})
@@ -57,6 +56,9 @@ def back_fill(data: Any, ids: IdMap) -> list[BackfillPlan]:
         )
     hours = request.integer("Interval", 1, 24 * 366)
     draft.set("lot", lot_from_hours(hours or 24), "Interval")
+    # DMS steps through the task flow's own schedule: a 24-hour Interval on a flow scheduled daily at
+    # 02:00 backfills its 02:00 runs, not new runs at midnight
+    draft.set("lot_follows_schedule", True, "Interval")
     asc = request.boolean("Asc", default=True)
     draft.set("order", "asc" if asc else "desc", "Asc")
     history = request.text("HistoryDagId", max_length=64)

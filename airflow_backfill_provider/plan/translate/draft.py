@@ -29,6 +29,15 @@ class TaskRefs(list[str]):
         self.by_dag = by_dag
 
 
+class Plans(list[BackfillPlan]):
+    """The plans of one request (a plan per DAG it names), with the translator's ``warnings``: what runs
+    otherwise than the request's letter says."""
+
+    def __init__(self, plans: Iterable[BackfillPlan], warnings: Iterable[str] = ()) -> None:
+        super().__init__(plans)
+        self.warnings = list(warnings)
+
+
 class Draft:
     def __init__(self, request: Request, ids: IdMap, *, several_dags: bool = False) -> None:
         self.request = request
@@ -41,6 +50,8 @@ class Draft:
         self.task_fields: dict[str, TaskRefs] = {}
         """plan fields whose value differs by DAG (``tasks.roots`` ...)"""
         self.params_by_dag: dict[str, dict[str, Any]] = {}
+        self.warnings: list[str] = []
+        """what runs otherwise than the request's letter says, and why (shown in the answer)"""
 
     @property
     def dag_id(self) -> str | None:
@@ -138,7 +149,7 @@ class Draft:
                     self.params_by_dag.setdefault(dag_id, {})[task_ids[0]] = params
                     self.origin["task_params"] = field
 
-    def plans(self, known: Iterable[str]) -> list[BackfillPlan]:
+    def plans(self, known: Iterable[str]) -> Plans:
         """A plan per DAG the request names, or every error of the request and of the plans at once.
 
         A cloud scheduler's backfill regenerates what it is given: every system re-runs dates that ran
@@ -164,7 +175,7 @@ class Draft:
             raise PlanValidationError(
                 errors, f"the {self.request.system} request cannot be run as a backfill plan"
             )
-        return plans
+        return Plans(plans, self.warnings)
 
     def plan(self, known: Iterable[str]) -> BackfillPlan:
         """The plan of a request that names one DAG."""

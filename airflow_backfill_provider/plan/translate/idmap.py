@@ -11,8 +11,9 @@
       "100": [dw_sales, dw_report]
     dag_versions:  # DMS HistoryDagId: a version number of the DAG
       "16001": 1
-    queues:        # DataWorks RuntimeResource, WeData resource groups
+    queues:        # DataWorks RuntimeResource, WeData resource groups (unmapped ones are refused)
       S_res_group_1: backfill
+    unmapped_queues: refuse   # or ignore: run on the DAGs' own queues, with a warning
     notifiers:     # DataWorks Alert.NoticeType: a notification target of [backfill] notification_targets
       Sms: data-team-sms
 
@@ -26,7 +27,7 @@ task, ``<dag_id>`` a whole DAG; a numeric id then needs the map.
 from __future__ import annotations
 
 import os
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
@@ -50,6 +51,11 @@ class IdMap(BaseModel):
     notifiers: dict[str, Annotated[str, Field(pattern=TARGET_NAME)]] = Field(
         default_factory=dict, max_length=100
     )
+    tables: dict[str, str] = Field(default_factory=dict, max_length=MAX_ENTRIES)
+    """DAG id -> the table it writes (``catalog.schema.table``): Aloudata's mtGuid"""
+    unmapped_queues: Literal["refuse", "ignore"] = "refuse"
+    """a resource group ``queues`` does not map: refused by field (no worker would serve its name as a
+    queue), or ignored with a warning so the DAG's own queues run the lots"""
 
     dms: IdMap | None = None
     dataworks: IdMap | None = None
@@ -71,9 +77,19 @@ class IdMap(BaseModel):
             else:
                 merged = {
                     section: {**getattr(self, section), **getattr(own, section)}
-                    for section in ("dags", "tasks", "projects", "dag_versions", "queues", "notifiers")
+                    for section in (
+                        "dags",
+                        "tasks",
+                        "projects",
+                        "dag_versions",
+                        "queues",
+                        "notifiers",
+                        "tables",
+                    )
                 }
-                self._derived[key] = IdMap.model_construct(None, **merged)  # both parts validated already
+                self._derived[key] = IdMap.model_construct(  # both parts validated already
+                    None, **merged, unmapped_queues=self.unmapped_queues
+                )
         found: IdMap = self._derived[key]
         return found
 
@@ -86,15 +102,29 @@ class IdMap(BaseModel):
             self._derived["reverse"] = reverse
         return str(self._derived["reverse"].get(dag_id, dag_id))
 
-    @field_validator("dags", "tasks", "projects", "dag_versions", "queues", "notifiers", mode="before")
+    @field_validator(
+        "dags", "tasks", "projects", "dag_versions", "queues", "notifiers", "tables", mode="before"
+    )
     @classmethod
     def _string_keys(cls, value: Any) -> Any:
         """YAML reads ``15001:`` as a number: ids are compared as text."""
         return {str(k): v for k, v in value.items()} if isinstance(value, dict) else value
 
     @classmethod
-    def from_file(cls, path: str) -> IdMap:
-        """The map in the YAML file ``path`` (an empty map for ""), read again only when it changes."""
+    def from_file(cls, path: str, unmapped_queues: str | None = None) -> IdMap:
+        """The map in the YAML file ``path`` (an empty map for ""), read again only when it changes;
+        ``unmapped_queues`` (the deployment's ``[backfill] unmapped_resource_groups``) over the file's."""
+        if unmapped_queues in ("refuse", "ignore"):
+            found = cls.from_file(path)
+            if found.unmapped_queues == unmapped_queues:
+                return found
+            key = f"{path}#{unmapped_queues}"
+            if key not in found._derived:
+                other = found.model_copy(update={"unmapped_queues": unmapped_queues})
+                other._derived = {}
+                found._derived[key] = other
+            copy: IdMap = found._derived[key]
+            return copy
         if not path:
             return cls()
         try:
@@ -161,9 +191,7 @@ class IdMap(BaseModel):
     def dag_version(self, request: Request, field: str, given: str) -> int | None:
         if given in self.dag_versions:
             return self.dag_versions[given]
-        if is_number(given) and int(given) >= 1:
-            return int(given)
-        request.error(
+        request.error(  # a system's history id is never an Airflow version number by chance
             field, f"{given!r}: map it to a version number of the DAG in the id map's `dag_versions`"
         )
         return None
@@ -172,8 +200,23 @@ class IdMap(BaseModel):
         """The system's id that ``section`` maps to ``airflow_id`` (the Airflow id when none does)."""
         return next((k for k, v in getattr(self, section).items() if v == airflow_id), airflow_id)
 
-    def queue(self, given: str) -> str:
-        return self.queues.get(given, given)
+    def queue(self, request: Request, field: str, given: str, warnings: list[str]) -> str | None:
+        """The queue a resource group is, by the map's ``queues``; an unmapped one is refused by field,
+        or (``unmapped_queues: ignore``) left out with a warning."""
+        if given in self.queues:
+            return self.queues[given]
+        if self.unmapped_queues == "ignore":
+            warnings.append(
+                f"{request.prefix}{field} {given!r} is not in the id map's `queues`: the lots run on the "
+                "DAGs' own queues"
+            )
+            return None
+        request.error(
+            field,
+            f"{given!r}: map the resource group to an executor queue in the id map's `queues` (no worker "
+            "serves it by this name), or drop it to run on the DAGs' own queues",
+        )
+        return None
 
     def target(self, request: Request, field: str, given: str) -> str | None:
         """The notification target a notice type is told through (the id map's ``notifiers``)."""

@@ -15,12 +15,26 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote_plus
 
+import yaml
+
 from airflow_backfill_provider.exceptions import FieldError, PlanValidationError
 
 MAX_FIELDS = 200
 """most fields of one request, after RPC flat keys are folded"""
 _FLAT_KEY = re.compile(r"^(?P<name>[A-Za-z][A-Za-z0-9]*)\.(?P<index>[0-9]{1,4})(?:\.(?P<rest>.+))?$")
-_UTC_OFFSET = re.compile(r"^(?:UTC|GMT)(?P<sign>[+-])(?P<hours>[0-9]{1,2})(?::?00)?$")
+_UTC_OFFSET = re.compile(r"^(?:UTC|GMT)(?P<sign>[+-])(?P<hours>[0-9]{1,2})(?::?(?P<minutes>00|30|45))?$")
+PART_HOUR_ZONES = {
+    "+03:30": "Asia/Tehran",
+    "+04:30": "Asia/Kabul",
+    "+05:30": "Asia/Kolkata",
+    "+05:45": "Asia/Kathmandu",
+    "+06:30": "Asia/Yangon",
+    "+08:45": "Australia/Eucla",
+    "+09:30": "Australia/Darwin",
+    "-09:30": "Pacific/Marquesas",
+}
+"""offsets of whole-year zones that are not whole hours (IANA has no Etc/GMT zone for them): each
+as a zone that keeps it all year, without daylight saving"""
 _BARE_KEY = re.compile(r"([{,]\s*)([A-Za-z0-9_.-]+)\s*:")
 _TRUE = ("true", "1")
 _FALSE = ("false", "0")
@@ -62,6 +76,34 @@ def unflatten(params: Mapping[str, Any], depth: int = 0) -> dict[str, Any]:
     return out
 
 
+class _RequestLoader(yaml.SafeLoader):
+    """A request file's values as the systems write them: ``yes``/``no`` (WeData's
+    RedefineSelfWorkflowDependency), ``10:00`` and ``2024-01-01`` stay text; JSON's true, false and
+    numbers keep their types."""
+
+
+_RequestLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag
+        not in (
+            "tag:yaml.org,2002:bool",
+            "tag:yaml.org,2002:timestamp",
+            "tag:yaml.org,2002:int",
+            "tag:yaml.org,2002:float",
+        )
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _tag, _pattern, _first in (
+    ("tag:yaml.org,2002:bool", r"^(?:true|false)$", "tf"),
+    ("tag:yaml.org,2002:int", r"^-?(?:0|[1-9][0-9]*)$", "-0123456789"),
+    ("tag:yaml.org,2002:float", r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?$", "-0123456789"),
+):
+    _RequestLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+
+
 def read_request_text(text: str) -> dict[str, Any]:
     """A request as a file holds it: a JSON or YAML object of fields, or an RPC URL / query string
     (``https://…/?Action=BackFill&DagId=15001``, one parameter per line allowed), as the seeds show."""
@@ -69,7 +111,7 @@ def read_request_text(text: str) -> dict[str, Any]:
 
     stripped = text.strip()
     try:
-        data = yaml.safe_load(stripped)
+        data = yaml.load(stripped, Loader=_RequestLoader)
     except yaml.YAMLError as exc:
         if stripped.startswith("{"):
             raise PlanValidationError(
@@ -105,11 +147,15 @@ def key_values(text: str) -> dict[str, str] | None:
 
 
 def iana_from_offset(text: str) -> str:
-    """``UTC+8`` (WeData's default) as the IANA zone ``Etc/GMT-8``; anything else is returned as given."""
+    """``UTC+8`` (WeData's default) as the IANA zone ``Etc/GMT-8``, ``UTC+05:30`` as a zone that keeps
+    that offset all year (``Asia/Kolkata``); anything else is returned as given (and checked as an
+    IANA name by the plan)."""
     match = _UTC_OFFSET.match(text.strip().upper())
     if match is None:
         return text
-    hours = int(match["hours"])
+    hours, minutes = int(match["hours"]), match["minutes"] or "00"
+    if minutes != "00":
+        return PART_HOUR_ZONES.get(f"{match['sign']}{hours:02d}:{minutes}", text)
     if hours == 0:
         return "UTC"
     return f"Etc/GMT{'-' if match['sign'] == '+' else '+'}{hours}"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from airflow_backfill_provider.plan.model import BackfillPlan
-from airflow_backfill_provider.plan.translate.draft import Draft
+from airflow_backfill_provider.plan.translate.draft import Draft, Plans
 from airflow_backfill_provider.plan.translate.idmap import IdMap
 from airflow_backfill_provider.plan.translate.request import Request, iana_from_offset
 
@@ -16,7 +15,7 @@ TENCENT_COMMON = ("Timestamp", "Nonce", "SecretId", "Signature", "SignatureMetho
 RANGE_FIELDS = ("StartDate", "EndDate", "ExecutionStartTime", "ExecutionEndTime")
 
 
-def create_data_backfill_plan(data: Any, ids: IdMap) -> list[BackfillPlan]:
+def create_data_backfill_plan(data: Any, ids: IdMap) -> Plans:
     request = Request(data, "wedata", ignored=TENCENT_COMMON)
     draft = Draft(request, ids, several_dags=True)  # TaskIds of several workflows: one plan each
     _call(request, draft)
@@ -69,9 +68,20 @@ def _run_settings(request: Request, draft: Draft) -> None:
         )
     draft.choice("self_dependency", "RedefineSelfWorkflowDependency", {"yes": "on", "no": "off"})
     draft.integer("parallelism", "RedefineParallelNum", 1, 64)
+    if request.raw("RedefineParallelNum") is None:  # seed 003: "use the existing" setting of the task
+        draft.fields["parallelism"] = None  # each DAG's own max_active_runs
     draft.choice(
         "order", "DataTimeOrder", {"NORMAL": "none", "ORDER": "asc", "REVERSE": "desc"}, default="none"
     )
+    # seed 003: "Priority is given to dependency order": with self-dependency the dates run oldest
+    # first, each after the one before it, whatever DataTimeOrder says
+    if draft.fields.get("self_dependency") == "on" and draft.fields.get("order") != "asc":
+        if draft.fields.get("order") == "desc":
+            draft.warnings.append(
+                "DataTimeOrder REVERSE yields to RedefineSelfWorkflowDependency yes: the dates run oldest "
+                "first, each after the one before it succeeded"
+            )
+        draft.set("order", "asc", "RedefineSelfWorkflowDependency")
 
 
 def _queue(request: Request, draft: Draft, ids: IdMap) -> None:
@@ -85,11 +95,8 @@ def _queue(request: Request, draft: Draft, ids: IdMap) -> None:
         )
     group = scheduler or integration
     if group is not None:
-        draft.set(
-            "queue",
-            ids.queue(group),
-            "SchedulerResourceGroupId" if scheduler else "IntegrationResourceGroupId",
-        )
+        field = "SchedulerResourceGroupId" if scheduler else "IntegrationResourceGroupId"
+        draft.set("queue", ids.queue(request, field, group, draft.warnings), field)
 
 
 def _params(request: Request, draft: Draft) -> None:
@@ -113,8 +120,8 @@ def _ranges(request: Request, draft: Draft) -> list[dict[str, Any]]:
         if start is None or end is None:
             continue
         one: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat()}
-        if begin and finish:
-            one["window"] = {"start": begin, "end": finish}
+        if begin and finish:  # for hourly tasks: a daily task runs its whole day, with a warning
+            one["window"] = {"start": begin, "end": finish, "sub_daily_only": True}
             where = f"DataBackfillRangeList.{i}."
             draft.name_window(
                 f"ranges.{len(ranges)}", f"{where}ExecutionStartTime", f"{where}ExecutionEndTime"

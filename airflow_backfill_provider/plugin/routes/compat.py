@@ -61,7 +61,7 @@ ALOUDATA_STATUS = {
 
 def id_map() -> IdMap:
     """The deployment's id map (``[backfill] id_map``)."""
-    return IdMap.from_file(settings.id_map_path())
+    return IdMap.from_file(settings.id_map_path(), settings.unmapped_resource_groups())
 
 
 async def _fields(request: Request) -> dict[str, Any]:
@@ -121,7 +121,9 @@ async def _create(
             "bad request",
         ) from None
     async with creation_slot(session):
-        found = await run_in_threadpool(submit_all, specs, user, session, preview=preview)
+        found = await run_in_threadpool(
+            lambda: submit_all(specs, user, session, preview=preview, notes=specs.warnings)
+        )
     previews = [f.model_dump(mode="json") for f in found if not isinstance(f, CreatedOut)]
     if previews:
         return answers.ok(request, system, {"Preview": previews[0] if len(previews) == 1 else previews})
@@ -194,9 +196,45 @@ async def aloudata_create(request: Request, user: GetUserDep, session: SessionDe
     return await _create(request, user, session, "aloudata", "accelerate/task/create")
 
 
-def _mt_guid(lot: LotOut) -> dict[str, str]:
-    """What the lot writes, as Aloudata names a table (catalog, schema, table): Airflow, the DAG, the run."""
-    return {"catalog": "airflow", "schema": lot.dag_id, "table": lot.run_id or f"lot_{lot.index}"}
+def _mt_guid(dag_id: str, session: Any) -> dict[str, str]:
+    """What the lot writes, as Aloudata names a table (catalog, schema, table): the id map's ``tables``
+    entry for the DAG, else the first asset its tasks write (``scheme://path`` as catalog and path),
+    else the DAG itself."""
+    from airflow_backfill_provider.service.dags import serialized_dag
+
+    table = id_map().for_system("aloudata").tables.get(dag_id)
+    if table is None:
+        dag = serialized_dag(dag_id, session)
+        uris = [
+            str(getattr(outlet, "uri", ""))
+            for task in (dag.tasks if dag is not None else ())
+            for outlet in getattr(task, "outlets", ()) or ()
+            if getattr(outlet, "uri", None)
+        ]
+        if uris:
+            scheme, _, path = uris[0].partition("://")
+            schema, _, name = path.rpartition("/")
+            return {"catalog": scheme, "schema": schema or scheme, "table": name or path}
+        return {"catalog": "airflow", "schema": dag_id, "table": dag_id}
+    parts = table.split(".")
+    catalog, schema, name = ([""] * (3 - len(parts)) + parts)[-3:]
+    return {"catalog": catalog or "airflow", "schema": schema or dag_id, "table": name}
+
+
+def _run_times(found: list[LotOut], session: Any) -> dict[str, tuple[dt.datetime | None, dt.datetime | None]]:
+    """(created, scheduled) of each lot's run: when Airflow made it, and its ``run_after``."""
+    from airflow.models.dagrun import DagRun
+    from sqlalchemy import select, tuple_
+
+    keys = [(lot.dag_id, lot.run_id) for lot in found if lot.run_id]
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(DagRun.run_id, DagRun.created_at, DagRun.run_after).where(
+            tuple_(DagRun.dag_id, DagRun.run_id).in_(keys)
+        )
+    )
+    return {run_id: (created, after) for run_id, created, after in rows}
 
 
 def _local(stamp: dt.datetime | None, zone: ZoneInfo) -> str | None:
@@ -224,22 +262,27 @@ def aloudata_instances(
     zone = ZoneInfo(row.timezone)
     found = queries.list_lots(row, session, limit=pageSize, offset=(pageIndex - 1) * pageSize)
     spec = row.spec or {}
+    guid = ".".join(_mt_guid(row.dag_id, session).values())
+    times = _run_times(found.lots, session)
     instances = []
     for lot in found.lots:
         start, end = _partition(lot, zone)
+        created, scheduled = times.get(lot.run_id or "", (None, None))
         instances.append(
             {
                 "id": str(row.id * LOTS_PER_PLAN + lot.index),
                 "status": ALOUDATA_STATUS[LotState(lot.state)],
-                "mtGuid": ".".join(_mt_guid(lot).values()),
+                "mtGuid": guid,
                 "startPartition": start,
                 "endPartition": end,
                 "startTime": _local(lot.start_date, zone),
                 "endTime": _local(lot.end_date, zone),
                 "resourceGroup": spec.get("queue") or "default",
                 "priority": spec.get("priority_weight") or 1,
-                "createTime": _local(row.created_at, zone),
-                "scheduleTime": _local(lot.start_date, zone),
+                # the instance's creation (its run's) and its scheduled time (the run's run_after; a
+                # lot without a run yet: the end of its data time, when it is due)
+                "createTime": _local(created, zone),
+                "scheduleTime": _local(scheduled or lot.data_interval_end, zone),
             }
         )
     body = {"dagName": dagName, "pageIndex": pageIndex, "pageSize": pageSize, "total": found.total}
@@ -284,7 +327,7 @@ def aloudata_detail(
         "startPartitionTime": f"{start}T00:00:00",
         "endPartitionTime": f"{end}T00:00:00",
         "retryCnt": max((max(ti.try_number - 1, 0) for ti in lot.task_instances), default=0),
-        "mtGuid": [_mt_guid(lot)],
+        "mtGuid": [_mt_guid(row.dag_id, session)],
         "acceleratePlanUuid": [id_map().for_system("aloudata").dag_key(row.dag_id)],
         "statusTime": status_time,
         "taskType": "RESULT_PLAN",

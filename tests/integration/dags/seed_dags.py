@@ -42,8 +42,9 @@ def _chain(dag_id: str, schedule, tasks: dict[str, list[str]], outlets=()):
     return dag
 
 
-# DMS task flow 15001: extract(1) -> transform(2) -> load(3)
+# DMS task flow 15001: extract(1) -> transform(2) -> load(3); 15002 runs nightly at 02:00
 dms_flow = _chain("dms_flow", "@daily", {"extract": ["transform"], "transform": ["load"], "load": []})
+dms_nightly = _chain("dms_nightly", "0 2 * * *", {"load": []})
 # DataWorks (old API) hourly workflow: root(1234) -> audit(123465); root -> load(74324) -> report(74325)
 dw_xm = _chain("dw_xm", "@hourly", {"root": ["audit", "load"], "audit": [], "load": ["report"], "report": []})
 # DataWorks (new API) project 100: extract(1234) -> load(1002) -> check(4321); dw_sales_report after it

@@ -441,3 +441,65 @@ def test_a_thousand_overlapping_windowed_ranges_cost_one_bisect_per_interval():
     ]
     found = run(plan(ranges=ranges, lot="1h"), dag())
     assert len(found.lots) == len({(lot.start, lot.end) for lot in found.lots}) > 90_000
+
+
+# -- dates that name the runs' scheduled time (DataWorks names an instance by it) ----------------
+
+
+def test_a_bizdate_names_the_runs_scheduled_the_day_after_it_on_every_kind_of_timetable():
+    day = [{"start": "2020-05-20", "end": "2020-05-20"}]
+    # Airflow 2's interval timetable: the run scheduled on 05-21 processes 05-20 (today's meaning)
+    interval = run(
+        plan(ranges=day, dates_by="bizdate"), dag(timetable=CronDataIntervalTimetable("@daily", "UTC"))
+    )
+    assert spans(interval) == [(utc(2020, 5, 20), utc(2020, 5, 21))]
+    # Airflow 3's trigger timetable: the run of 05-21 (its logical date is its scheduled time)
+    trigger = run(
+        plan(ranges=day, dates_by="bizdate"), dag(timetable=CronTriggerTimetable("@daily", timezone="UTC"))
+    )
+    assert spans(trigger) == [(utc(2020, 5, 21), utc(2020, 5, 21))]
+    # hourly, inside the request's window of scheduled times (seed 001's own example)
+    window = {"start": "00:00:00", "end": "01:00:00", "sub_daily_only": True}
+    hours = [{"start": "2020-05-20", "end": "2020-05-21", "window": window}]
+    hourly = run(
+        plan(ranges=hours, dates_by="bizdate"), dag(timetable=CronTriggerTimetable("@hourly", timezone="UTC"))
+    )
+    assert [lot.start for lot in hourly.lots] == [
+        utc(2020, 5, 21, 0),
+        utc(2020, 5, 21, 1),
+        utc(2020, 5, 22, 0),
+        utc(2020, 5, 22, 1),
+    ]
+    by_interval = run(
+        plan(ranges=hours, dates_by="bizdate"), dag(timetable=CronDataIntervalTimetable("@hourly", "UTC"))
+    )
+    assert [lot.end for lot in by_interval.lots] == [
+        utc(2020, 5, 21, 0),
+        utc(2020, 5, 21, 1),
+        utc(2020, 5, 22, 0),
+        utc(2020, 5, 22, 1),
+    ]
+
+
+def test_scheduled_time_dates_select_runs_by_when_they_are_scheduled():
+    result = run(
+        plan(dates=["2024-03-05"], dates_by="scheduled_time"),
+        dag(timetable=CronDataIntervalTimetable("0 2 * * *", "UTC")),
+    )
+    assert spans(result) == [(utc(2024, 3, 4, 2), utc(2024, 3, 5, 2))]
+    monthly = run(
+        plan(dates=["2024-03-01"], dates_by="scheduled_time"),
+        dag(timetable=CronDataIntervalTimetable("@monthly", "UTC")),
+    )
+    assert spans(monthly) == [(utc(2024, 2, 1), utc(2024, 3, 1))]
+    with pytest.raises(PlanValidationError, match="drop `lot`"):
+        plan(dates=["2024-03-05"], dates_by="bizdate", lot="1d")
+
+
+def test_a_lot_as_long_as_the_schedule_period_follows_the_schedule_where_the_plan_says_so():
+    at_two = dag(timetable=CronTriggerTimetable("0 2 * * *", timezone="UTC"))
+    followed = run(plan(dates=["2024-03-05"], lot="1d", lot_follows_schedule=True), at_two)
+    assert spans(followed) == [(utc(2024, 3, 5, 2), utc(2024, 3, 5, 2))]  # the DAG's own 02:00 run
+    assert spans(run(plan(dates=["2024-03-05"], lot="1d"), at_two)) == [(utc(2024, 3, 5), utc(2024, 3, 6))]
+    halves = run(plan(dates=["2024-03-05"], lot="12h", lot_follows_schedule=True), at_two)
+    assert len(halves.lots) == 2  # shorter than the period: fixed lots, as asked
