@@ -41,6 +41,9 @@ class LotMarker:
     priority_weight: int | None = None
     weight_rule: str | None = None
     nonce: str = ""
+    suppress_asset_events: bool = False
+    """the plan's ``asset_events: suppress``: its tasks run without outlets (the service records the
+    asset changes itself, queueing no consumer)"""
 
     def content(self) -> dict[str, Any]:
         """What is signed, and written beside the signature."""
@@ -57,6 +60,8 @@ class LotMarker:
             "weight_rule": self.weight_rule,
         }
         found.update({k: v for k, v in routing.items() if v is not None})
+        if self.suppress_asset_events:
+            found["asset_events"] = "suppress"
         return found
 
     def conf_entry(self, binding: signing.RunBinding) -> dict[str, Any]:
@@ -104,6 +109,7 @@ def marker_of(dag_run: Any) -> LotMarker | None:
         priority_weight=content.get("priority_weight"),
         weight_rule=content.get("weight_rule"),
         nonce=str(content.get("nonce") or ""),
+        suppress_asset_events=content.get("asset_events") == "suppress",
     )
 
 

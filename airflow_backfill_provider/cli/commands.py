@@ -120,6 +120,13 @@ def _create(specs: list[BackfillPlan], args: Any) -> None:
                         f"{one.total} lots of {', '.join(d.dag_id for d in one.dags)} ({one.timezone}), "
                         f"plan name {one.name}"
                     )
+                    if one.asset_consumers or one.asset_consumers_hidden:
+                        hidden = (
+                            f" and {one.asset_consumers_hidden} you may not read"
+                            if one.asset_consumers_hidden
+                            else ""
+                        )
+                        _out(f"its asset events schedule: {', '.join(one.asset_consumers)}{hidden}")
                     for warning in one.warnings:
                         _out(f"warning: {warning}")
             return

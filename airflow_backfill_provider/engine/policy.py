@@ -88,9 +88,17 @@ def _render(task: Any, original: Any, context: Any, jinja_env: Any = None) -> An
         _neutralise(task, marker.plan if marker else "")
         return None
     _apply_params(task, context, marker)
+    _asset_events(task, marker)
     rendered = original(context, jinja_env)
     _keep_rendered(task, context)
     return rendered
+
+
+def _asset_events(task: Any, marker: LotMarker | None) -> None:
+    """``asset_events: suppress``: the task runs without outlets, so it reports no asset event and
+    Airflow schedules no consumer on it (the service records the changes: ``record_asset_changes``)."""
+    if marker is not None and marker.suppress_asset_events and getattr(task, "outlets", None):
+        object.__setattr__(task, "outlets", [])
 
 
 def _keep_rendered(task: Any, context: Any) -> None:
@@ -118,6 +126,7 @@ def _wrap_unmapped(unmapped: Any) -> Any:
             _neutralise(unmapped, marker.plan if marker else "")
             return None
         _apply_params(unmapped, context, marker)
+        _asset_events(unmapped, marker)
         rendered = original(parent, template_fields, context, jinja_env, seen_oids)
         if parent is unmapped:
             _keep_rendered(unmapped, context)

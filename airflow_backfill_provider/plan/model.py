@@ -229,13 +229,29 @@ class TaskSelection(_Strict):
 
 
 class DagSelection(_Strict):
-    """Restricts ``downstream_dags``."""
+    """The plan's other DAGs: restricts ``downstream_dags``, adds DAGs, and chooses their tasks."""
 
     include: list[TaskId] | None = Field(
         default=None, max_length=MAX_ITEMS, description="only these downstream DAGs"
     )
     exclude: list[TaskId] = Field(
         default_factory=list, max_length=MAX_ITEMS, description="never these downstream DAGs"
+    )
+    add: list[TaskId] = Field(
+        default_factory=list,
+        max_length=100,
+        description="DAGs this plan also backfills for the same intervals, wherever they stand in the DAG "
+        "graph; with parent_check scope, a DAG's lot waits for its parents' lots in the plan",
+    )
+    tasks: dict[TaskId, TaskSelection] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="the task selection of each other DAG (default: every task runs)",
+    )
+    task_params: dict[TaskId, dict[TaskId, dict[str, Any]]] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="per-task params of each other DAG: {dag_id: {task_id: {key: value}}}",
     )
 
 
@@ -356,6 +372,12 @@ class BackfillPlan(_Strict):
         default="wait", description="intervals whose data time has not ended yet: wait, or run now"
     )
     paused: bool = Field(default=False, description="create without starting; resume starts it")
+    asset_events: Literal["emit", "suppress"] = Field(
+        default="emit",
+        description="emit: the lots' tasks publish their outlets' asset events, as Airflow does, and "
+        "schedule the assets' consumer DAGs; suppress: no consumer is scheduled by the plan's lots "
+        "(the asset changes are still recorded, for lineage)",
+    )
     priority_weight: int | None = Field(
         default=None, ge=-INT32, le=INT32, description="priority of the plan's task instances"
     )
@@ -440,6 +462,20 @@ class BackfillPlan(_Strict):
     @property
     def lot_size(self) -> LotSize | None:
         return None if self.lot is None else LotSize.parse(self.lot)
+
+    def selection_of(self, dag_id: str) -> TaskSelection:
+        """Which tasks of ``dag_id`` run: ``tasks`` for the plan's DAG, ``dags.tasks`` for the others."""
+        return self.tasks if dag_id == self.dag_id else self.dags.tasks.get(dag_id, TaskSelection())
+
+    def params_of(self, dag_id: str) -> dict[str, dict[str, Any]]:
+        """The per-task params of ``dag_id``'s tasks."""
+        return self.task_params if dag_id == self.dag_id else self.dags.task_params.get(dag_id, {})
+
+    def selects_tasks(self) -> bool:
+        """Whether some DAG of the plan leaves a task out (so dry-runs it)."""
+        return not self.tasks.runs_everything() or any(
+            not s.runs_everything() for s in self.dags.tasks.values()
+        )
 
     def version_of(self, dag_id: str) -> int | None:
         """The version lots of ``dag_id`` run on: ``dag_version`` for the plan's DAG, else the latest."""

@@ -104,12 +104,13 @@ def plan_backfill(
             ]
         )
 
-    task_plan = select_tasks(plan.tasks, target)
-    _check_task_params(plan, target)
     order = _dag_order(plan, dags)
     planned = {}
     for dag_id, parents in order:
-        tasks = task_plan if dag_id == plan.dag_id else TaskPlan(frozenset(dags[dag_id].tasks), frozenset())
+        tasks = select_tasks(
+            plan.selection_of(dag_id), dags[dag_id], dag_id if dag_id != plan.dag_id else None
+        )
+        _check_task_params(plan, dags[dag_id])
         planned[dag_id] = PlannedDag(
             dag_id=dag_id,
             tasks=tasks,
@@ -331,9 +332,10 @@ def _keep_windows(
 
 
 def _check_task_params(plan: BackfillPlan, target: DagDescription) -> None:
+    where = "task_params" if target.dag_id == plan.dag_id else f"dags.task_params.{target.dag_id}"
     errors = [
-        FieldError(f"task_params.{task_id}", f"DAG '{target.dag_id}' has no task '{task_id}'")
-        for task_id in plan.task_params
+        FieldError(f"{where}.{task_id}", f"DAG '{target.dag_id}' has no task '{task_id}'")
+        for task_id in plan.params_of(target.dag_id)
         if task_id not in target.tasks
     ]
     if errors:
@@ -341,30 +343,46 @@ def _check_task_params(plan: BackfillPlan, target: DagDescription) -> None:
 
 
 def _dag_order(plan: BackfillPlan, dags: Mapping[str, DagDescription]) -> list[tuple[str, tuple[str, ...]]]:
-    """The plan's DAGs in dependency order (parents first), each with its parents inside the plan."""
-    if not plan.downstream_dags:
-        return [(plan.dag_id, ())]
+    """The plan's DAGs in dependency order (parents first), each with its parents inside the plan: its
+    own, the DAGs ``downstream_dags`` reaches, and those ``dags.add`` names."""
     errors = [
-        FieldError(f"dags.include.{i}", f"no DAG '{dag_id}' is known to Airflow")
-        for i, dag_id in enumerate(plan.dags.include or ())
-        if dag_id not in dags
+        FieldError(f"dags.{field}.{i}", f"no DAG '{dag_id}' is known to Airflow")
+        for field in ("include", "add")
+        for i, dag_id in enumerate(getattr(plan.dags, field) or ())
+        if dag_id not in dags and (field == "add" or plan.downstream_dags)
+    ]
+    errors += [
+        FieldError(
+            f"dags.{field}.{dag_id}", f"DAG '{dag_id}' is not one of the plan's DAGs: add it to dags.add"
+        )
+        for field in ("tasks", "task_params")
+        for dag_id in getattr(plan.dags, field)
+        if dag_id != plan.dag_id and dag_id not in plan.dags.add and not plan.downstream_dags
     ]
     if errors:
-        raise UnknownObjectError("unknown DAGs in dags.include", errors)
+        raise UnknownObjectError("unknown DAGs in dags", errors)
     parents: dict[str, set[str]] = {plan.dag_id: set()}
-    stack = [plan.dag_id]
+    for added in plan.dags.add:
+        parents.setdefault(added, set())
+    stack = [plan.dag_id] if plan.downstream_dags else []
     while stack:
         dag_id = stack.pop()
         for child in dags[dag_id].downstream_dag_ids:
             if child not in dags:
                 continue
+            first = child not in parents
             parents.setdefault(child, set()).add(dag_id)
-            if len(parents[child]) == 1:
+            if first:
                 stack.append(child)
+    for dag_id in list(parents):  # edges among the DAGs added (and to and from the others)
+        for child in dags[dag_id].downstream_dag_ids if dag_id in dags else ():
+            if child in parents:
+                parents[child].add(dag_id)
     keep = {
         dag_id
         for dag_id in parents
         if dag_id == plan.dag_id
+        or dag_id in plan.dags.add
         or ((plan.dags.include is None or dag_id in plan.dags.include) and dag_id not in plan.dags.exclude)
     }
     ordered: list[str] = []

@@ -34,19 +34,21 @@ def _resolve(
     return found
 
 
-def select_tasks(selection: TaskSelection, dag: DagDescription) -> TaskPlan:
-    """Resolve ``tasks`` against the DAG: roots (+ downstream), plus include, minus exclude."""
+def select_tasks(selection: TaskSelection, dag: DagDescription, other_dag: str | None = None) -> TaskPlan:
+    """Resolve ``tasks`` against the DAG: roots (+ downstream), plus include, minus exclude
+    (``other_dag``: the selection is ``dags.tasks.<other_dag>``, errors say so)."""
     task_ids = sorted(dag.tasks)
     errors: list[FieldError] = []
+    at = f"dags.tasks.{other_dag}" if other_dag else "tasks"
     roots = (
-        _resolve(selection.roots, task_ids, "tasks.roots", errors) if selection.roots is not None else None
+        _resolve(selection.roots, task_ids, f"{at}.roots", errors) if selection.roots is not None else None
     )
     include = (
-        _resolve(selection.include, task_ids, "tasks.include", errors)
+        _resolve(selection.include, task_ids, f"{at}.include", errors)
         if selection.include is not None
         else None
     )
-    exclude = _resolve(selection.exclude, task_ids, "tasks.exclude", errors)
+    exclude = _resolve(selection.exclude, task_ids, f"{at}.exclude", errors)
     if errors:
         raise UnknownObjectError(f"unknown tasks in DAG '{dag.dag_id}'", errors)
     if roots is None and include is None:
@@ -58,6 +60,6 @@ def select_tasks(selection: TaskSelection, dag: DagDescription) -> TaskPlan:
     run = frozenset(selected - exclude)
     if not run:
         raise PlanValidationError(
-            [FieldError("tasks", f"the selection runs no task of DAG '{dag.dag_id}': select at least one")]
+            [FieldError(at, f"the selection runs no task of DAG '{dag.dag_id}': select at least one")]
         )
     return TaskPlan(run=run, dry_run=frozenset(task_ids) - run)

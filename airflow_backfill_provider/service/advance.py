@@ -215,18 +215,32 @@ def _follow_runs(
             in_flight[plan.id].lots[lot.dag_id] += 1
             if state != LotState.RUNNING:
                 in_flight[plan.id].queued[lot.dag_id] += 1
-            if may_park[plan.id] and lot.dag_id == plan.dag_id:
+            if may_park[plan.id]:
                 flips.append((lot.dag_id, str(lot.run_id)))
+        if state == LotState.SUCCESS and lot.state != LotState.SUCCESS and _suppresses(plan):
+            version = plan.spec.get("dag_version") if lot.dag_id == plan.dag_id else None
+            dag = dags.dag(lot.dag_id, session, version)
+            materialise.record_asset_changes(dag, lot.dag_id, str(lot.run_id), plan.name, session)
         set_state(lot, state, reason, end_date if state in (LotState.SUCCESS, LotState.FAILED) else None)
     materialise.flip_parked(flips, session)
     materialise.unlink_running(running, session)
     return in_flight
 
 
+def _suppresses(plan: PlanRow) -> bool:
+    """``asset_events: suppress``: the plan records its lots' asset changes itself (read from the
+    stored spec)."""
+    return plan.spec.get("asset_events") == "suppress"
+
+
 def _may_dry_run(plan: PlanRow) -> bool:
-    """Whether any task of the plan's lot runs may be dry-run, so parked: only the plan's own DAG's,
-    only when its task selection leaves some task out (downstream DAGs run every task)."""
-    return not TaskSelection.model_validate(plan.spec.get("tasks") or {}).runs_everything()
+    """Whether any task of the plan's lot runs may be dry-run, so parked: only when a task selection
+    of one of its DAGs leaves some task out (read from the stored spec, not validated whole)."""
+    others = (plan.spec.get("dags") or {}).get("tasks") or {}
+    return any(
+        not TaskSelection.model_validate(selection or {}).runs_everything()
+        for selection in [plan.spec.get("tasks"), *others.values()]
+    )
 
 
 def _task_plan(plan: PlanRow, spec: BackfillPlan, dag_id: str, dag: Any, dags: _Dags) -> TaskPlan | str:
@@ -234,13 +248,10 @@ def _task_plan(plan: PlanRow, spec: BackfillPlan, dag_id: str, dag: Any, dags: _
     key = (plan.id, dag_id)
     if key not in dags.task_plans:
         description = DagDescription.from_serialized(dag)
-        if dag_id != spec.dag_id:
-            dags.task_plans[key] = TaskPlan(frozenset(description.tasks), frozenset())
-        else:
-            try:
-                dags.task_plans[key] = select_tasks(spec.tasks, description)
-            except Exception as exc:
-                dags.task_plans[key] = f"the plan's task selection no longer fits DAG '{dag_id}': {exc}"
+        try:
+            dags.task_plans[key] = select_tasks(spec.selection_of(dag_id), description)
+        except Exception as exc:
+            dags.task_plans[key] = f"the plan's task selection no longer fits DAG '{dag_id}': {exc}"
     return dags.task_plans[key]
 
 

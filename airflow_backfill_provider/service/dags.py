@@ -111,9 +111,10 @@ def catalog(spec: BackfillPlan, session: Session) -> dict[str, DagDescription]:
     each at the version the plan runs it on."""
     dag_id = spec.dag_id
     downstream: dict[str, set[str]] = {}
-    wanted = {dag_id}
-    if spec.downstream_dags:
+    wanted = {dag_id, *spec.dags.add}
+    if spec.downstream_dags or spec.dags.add:
         downstream, _ = dag_graph(session)
+    if spec.downstream_dags:
         stack = [dag_id]
         while stack:
             for child in downstream.get(stack.pop(), ()):

@@ -143,6 +143,14 @@ class PreviewOut(BaseModel):
     data_start: dt.datetime | None = Field(default=None, description="the first data time the plan covers")
     data_end: dt.datetime | None = Field(default=None, description="the last data time the plan covers")
     calendar: CalendarOut | None = Field(default=None, description="the data time covered, by day (or hour)")
+    asset_consumers: list[str] = Field(
+        default_factory=list,
+        description="DAGs Airflow schedules on the asset events of the plan's lots (asset_events: emit), "
+        "those the caller may read",
+    )
+    asset_consumers_hidden: int = Field(
+        default=0, description="more such DAGs, which the caller may not read"
+    )
     estimate: EstimateOut | None = None
 
 

@@ -119,7 +119,7 @@ def _missing_outside_parents(
             if not ok:
                 return f"no successful run of DAG '{dag_id}' covers this lot's interval"
     dry = set(plan_dag.dry_run_tasks)
-    if dry and lot.dag_id == spec.dag_id:
+    if dry:
         dag = serialized_dag(lot.dag_id, session)
         needed = sorted(
             {

@@ -90,7 +90,7 @@ def free_run_id(dag_id: str, base: str, session: Session) -> str:
 def lot_marker(spec: BackfillPlan, plan_name: str, dag_id: str, dry_run: Collection[str]) -> LotMarker | None:
     """What the lot run's conf tells the scheduler and the workers (signed): the plan's dry-run tasks,
     the DAG's ``task_params`` and the plan's routing, with a new nonce; None when there is nothing."""
-    task_params = spec.task_params if dag_id == spec.dag_id else {}
+    task_params = spec.params_of(dag_id)
     marker = LotMarker(
         plan=plan_name,
         dry_run=tuple(sorted(dry_run)),
@@ -100,8 +100,9 @@ def lot_marker(spec: BackfillPlan, plan_name: str, dag_id: str, dry_run: Collect
         priority_weight=spec.priority_weight,
         weight_rule=spec.weight_rule,
         nonce=secrets.token_hex(8),
+        suppress_asset_events=spec.asset_events == "suppress",
     )
-    return marker if task_params or dry_run or marker.routes else None
+    return marker if task_params or dry_run or marker.routes or marker.suppress_asset_events else None
 
 
 def lot_conf(spec: BackfillPlan, marker: LotMarker | None, binding: signing.RunBinding) -> dict[str, Any]:
@@ -403,3 +404,87 @@ def _ordinal(lot: LotRow) -> int:
 
 def _utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def outlet_assets(task: Any) -> list[tuple[str, str]]:
+    """(name, uri) of the assets a task of a serialized DAG writes (aliases and the like left out)."""
+    return [
+        (str(outlet.name), str(outlet.uri))
+        for outlet in getattr(task, "outlets", None) or ()
+        if getattr(outlet, "uri", None) is not None and getattr(outlet, "name", None) is not None
+    ]
+
+
+def record_asset_changes(dag: Any, dag_id: str, run_id: str, plan_name: str, session: Session) -> None:
+    """A lot run of a plan with ``asset_events: suppress`` has ended: the asset changes its successful
+    tasks made are recorded (``AssetEvent`` rows, so lineage stays true) without queueing any consumer
+    DAG, which Airflow does only for the events a task reports itself."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.models.taskinstance import TaskInstance as TI
+
+    writes = {t.task_id: outlet_assets(t) for t in dag.tasks} if dag is not None else {}
+    writes = {task_id: assets for task_id, assets in writes.items() if assets}
+    if not writes:
+        return
+    keys = sorted({key for assets in writes.values() for key in assets})
+    ids = dict(
+        ((name, uri), asset_id)
+        for name, uri, asset_id in session.execute(
+            select(AssetModel.name, AssetModel.uri, AssetModel.id).where(
+                tuple_(AssetModel.name, AssetModel.uri).in_(keys)
+            )
+        )
+    )
+    done = session.execute(
+        select(TI.task_id, TI.map_index).where(
+            TI.dag_id == dag_id,
+            TI.run_id == run_id,
+            TI.task_id.in_(list(writes)),
+            TI.state == "success",
+            TI.try_number > 0,
+        )
+    )
+    for task_id, map_index in done:
+        for key in writes[task_id]:
+            if key in ids:
+                session.add(
+                    AssetEvent(
+                        asset_id=ids[key],
+                        extra={
+                            "backfill_plan": plan_name,
+                            "consumers": "not scheduled (asset_events: suppress)",
+                        },
+                        source_dag_id=dag_id,
+                        source_task_id=task_id,
+                        source_run_id=run_id,
+                        source_map_index=map_index,
+                    )
+                )
+
+
+def consumers_of(dags: Mapping[str, Any], runs: Mapping[str, Collection[str]], session: Session) -> list[str]:
+    """The DAGs Airflow schedules on the asset events of these tasks (``runs``: DAG -> its tasks that
+    run), each once."""
+    from airflow.models.asset import AssetModel, DagScheduleAssetReference
+
+    keys = sorted(
+        {
+            key
+            for dag_id, dag in dags.items()
+            if dag is not None
+            for task in dag.tasks
+            if task.task_id in runs.get(dag_id, ())
+            for key in outlet_assets(task)
+        }
+    )
+    if not keys:
+        return []
+    return sorted(
+        set(
+            session.scalars(
+                select(DagScheduleAssetReference.dag_id)
+                .join(AssetModel, AssetModel.id == DagScheduleAssetReference.asset_id)
+                .where(tuple_(AssetModel.name, AssetModel.uri).in_(keys))
+            )
+        )
+    )

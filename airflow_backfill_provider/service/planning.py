@@ -21,6 +21,7 @@ from airflow_backfill_provider.service.calendar import calendar
 from airflow_backfill_provider.service.dags import catalog, dag_version_errors, paused_dag_ids, serialized_dag
 from airflow_backfill_provider.service.datamodels import LotOut, PlannedDagOut, PreviewOut
 from airflow_backfill_provider.service.estimate import estimate
+from airflow_backfill_provider.service.materialise import consumers_of
 from airflow_backfill_provider.service.notify import notify_errors
 from airflow_backfill_provider.service.rights import (
     EVERYTHING,
@@ -51,7 +52,13 @@ def plan_lots(
         *_routing_errors(spec, planned, access, session),
         *notify_errors(spec),
         *_conf_errors(spec, target),
-        *_task_params_errors(spec, target),
+        *(
+            error
+            for dag_id in planned.dags
+            for error in _task_params_errors(
+                spec, dag_id, target if dag_id == spec.dag_id else serialized_dag(dag_id, session)
+            )
+        ),
         *_past_errors(spec, planned, target),
     ]
     if errors:
@@ -115,7 +122,21 @@ def preview(
             planned.timezone,
         ),
         estimate=estimate(planned, session),
+        **_consumers(spec, planned, access, session),
     )
+
+
+def _consumers(
+    spec: BackfillPlan, planned: PlannedBackfill, access: Access, session: Session
+) -> dict[str, Any]:
+    """The DAGs the plan's asset events will schedule (none with ``asset_events: suppress``), named
+    only where the caller may read them."""
+    if spec.asset_events == "suppress":
+        return {}
+    dags = {dag_id: serialized_dag(dag_id, session, spec.version_of(dag_id)) for dag_id in planned.dags}
+    found = consumers_of(dags, {d: p.tasks.run for d, p in planned.dags.items()}, session)
+    readable = [d for d in found if access.may([d], "GET")]
+    return {"asset_consumers": readable, "asset_consumers_hidden": len(found) - len(readable)}
 
 
 def _signing_errors() -> list[FieldError]:
@@ -196,12 +217,15 @@ def _conf_errors(spec: BackfillPlan, dag: Any) -> list[FieldError]:
     return errors
 
 
-def _task_params_errors(spec: BackfillPlan, dag: Any) -> list[FieldError]:
-    """``task_params`` must fit the task's (or the DAG's) Params: overrides never bypass their checks."""
-    if not spec.task_params:
+def _task_params_errors(spec: BackfillPlan, dag_id: str, dag: Any) -> list[FieldError]:
+    """A DAG's ``task_params`` must fit the task's (or the DAG's) Params: overrides never bypass their
+    checks."""
+    given = spec.params_of(dag_id)
+    if not given:
         return []
+    where = "task_params" if dag_id == spec.dag_id else f"dags.task_params.{dag_id}"
     errors = []
-    for task_id, overrides in spec.task_params.items():
+    for task_id, overrides in given.items():
         task = dag.get_task(task_id) if dag is not None and dag.has_task(task_id) else None
         task_params, dag_params = _params_of(task), _params_of(dag)
         for key, value in overrides.items():
@@ -212,7 +236,7 @@ def _task_params_errors(spec: BackfillPlan, dag: Any) -> list[FieldError]:
             if why:
                 errors.append(
                     FieldError(
-                        f"task_params.{task_id}.{key}",
+                        f"{where}.{task_id}.{key}",
                         f"does not fit Param '{key}' of task '{task_id}': {why}",
                     )
                 )

@@ -251,12 +251,12 @@ def test_bad_requests_name_every_field_in_the_systems_shape_and_create_nothing(a
         assert f"{field}:" in error["ErrorMessage"], error["ErrorMessage"]
     wedata = airflow.client().post(
         f"{airflow.url}{COMPAT}/wedata/CreateDataBackfillPlan",
-        json={"ProjectId": "1", "TaskIds": ["dw_xm"], "SkipEventListening": False},
+        json={"ProjectId": "1", "TaskIds": ["dw_xm"], "DataTimeOrder": "SIDEWAYS"},
     )
     assert wedata.status_code == 200  # Tencent Cloud answers errors in the body
     assert wedata.json()["Response"]["Error"]["Code"] == "InvalidParameter"
     message = wedata.json()["Response"]["Error"]["Message"]
-    assert "DataBackfillRangeList" in message and "SkipEventListening" in message
+    assert "DataBackfillRangeList" in message and "DataTimeOrder" in message
     anonymous = airflow.client(None).post(f"{airflow.url}{COMPAT}/dms/BackFill", json={"DagId": "15001"})
     assert anonymous.status_code == 401 and anonymous.json()["Success"] is False
     scoped = airflow.client("scoped").post(

@@ -175,8 +175,8 @@ def test_nothing_is_dropped_and_errors_name_the_requests_own_field(airflow: Airf
         assert f"{field}:" in message, message
 
 
-def test_a_request_over_several_dags_is_one_backfill_polled_by_one_id(airflow: Airflow, tmp_path: Path):
-    # WeData TaskIds of two workflows: one plan per DAG, created together, one id answered
+def test_a_request_over_several_dags_is_one_plan_over_them_polled_by_one_id(airflow: Airflow, tmp_path: Path):
+    # WeData TaskIds of two workflows: one plan over both DAGs, one id answered
     request = {
         "ProjectId": "1",
         "TaskIds": ["20250827115253729", "aloudata_metrics.refresh"],
@@ -186,15 +186,14 @@ def test_a_request_over_several_dags_is_one_backfill_polled_by_one_id(airflow: A
         f"{airflow.url}{COMPAT}/wedata/", headers={"X-TC-Action": "CreateDataBackfillPlan"}, json=request
     )
     assert "Error" not in response.json()["Response"], response.text
-    names = response.headers["X-Backfill-Plan"].split(", ")
-    first = get(airflow, f"/plans/{response.json()['Response']['Data']['DataBackfillPlanId']}")
-    assert names == [first["name"], f"{first['name']}.2"]
-    assert [get(airflow, f"/plans/{n}")["dag_id"] for n in names] == ["wedata_orders", "aloudata_metrics"]
-    for name in names:
-        assert wait_for(airflow, name)["state"] == "success"
-    assert _days(airflow, names[:1], "orders") == ["2025-11-03"]
-    assert _days(airflow, names[1:], "refresh") == ["2025-11-03"]
-    # the same through import: both plans, printed and created
+    plan = get(airflow, f"/plans/{response.json()['Response']['Data']['DataBackfillPlanId']}")
+    assert response.headers["X-Backfill-Plan"] == plan["name"]
+    assert wait_for(airflow, plan["name"])["state"] == "success"
+    assert {lot["dag_id"] for lot in lots(airflow, plan["name"])} == {"wedata_orders", "aloudata_metrics"}
+    assert _days(airflow, [plan["name"]], "orders") == ["2025-11-03"]
+    assert _days(airflow, [plan["name"]], "refresh") == ["2025-11-03"]
+    assert _days(airflow, [plan["name"]], "publish") == []  # not named: dry-run
+    # the same through import
     path = tmp_path / "several.json"
     path.write_text(
         json.dumps(
@@ -205,10 +204,8 @@ def test_a_request_over_several_dags_is_one_backfill_polled_by_one_id(airflow: A
         "backfill-plans", "import", "--from", "wedata", str(path), "--output", "json", check=False
     )
     assert done.returncode == 0, done.stderr
-    imported = [p["name"] for p in json.loads(done.stdout)]
-    assert len(imported) == 2 and imported[1] == f"{imported[0]}.2"
-    for name in imported:
-        assert wait_for(airflow, name)["state"] == "success"
+    (imported,) = [p["name"] for p in json.loads(done.stdout)]
+    assert wait_for(airflow, imported)["state"] == "success"
     # DataWorks: roots in two DAGs under WorkflowId 1, polled by its OperationId
     from tests.integration.test_compat import DATAWORKS_EXAMPLE
 
@@ -232,8 +229,40 @@ def test_a_request_over_several_dags_is_one_backfill_polled_by_one_id(airflow: A
     )
     assert result.status_code == 200, result.text
     assert len(result.json()["Result"]["WorkflowInstanceIds"]) == 4  # two days of each DAG
-    for name in created.headers["X-Backfill-Plan"].split(", "):
-        assert wait_for(airflow, name)["state"] == "success"
+    assert wait_for(airflow, created.headers["X-Backfill-Plan"])["state"] == "success"
+
+
+def test_a_request_over_dependent_workflows_runs_each_dates_downstream_after_its_upstream(
+    airflow: Airflow, tmp_path: Path
+):
+    # dw_sales_report is scheduled by dw_sales' asset; its sensor-free selection is the report task
+    request = {
+        "ProjectId": "1",
+        "TaskIds": ["dw_sales.check", "dw_sales_report.report"],
+        "DataBackfillRangeList": [{"StartDate": "2025-11-12", "EndDate": "2025-11-13"}],
+        "DataTimeOrder": "REVERSE",
+        "RedefineParallelNum": 4,
+    }
+    plan = _wedata(airflow, request)
+    assert plan["parent_check"] == "scope"
+    assert wait_for(airflow, plan["name"])["state"] == "success"
+    entries = ledger(airflow, plan["name"])
+    for ds in ("2025-11-12", "2025-11-13"):
+        (check,) = [e for e in entries if e["ds"] == ds and e["task_id"] == "check"]
+        (report,) = [e for e in entries if e["ds"] == ds and e["task_id"] == "report"]
+        assert report["began"] >= check["at"], (ds, check, report)  # the date's upstream first
+    text = json.dumps(
+        {**request, "DataBackfillRangeList": [{"StartDate": "2025-11-14", "EndDate": "2025-11-14"}]}
+    )
+    path = tmp_path / "dependent.json"
+    path.write_text(text)
+    done = airflow.airflow(
+        "backfill-plans", "import", "--from", "wedata", str(path), "--output", "json", check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (imported,) = json.loads(done.stdout)
+    assert imported["dags"]["add"] == ["dw_sales_report"] and imported["parent_check"] == "scope"
+    assert wait_for(airflow, imported["name"])["state"] == "success"
 
 
 # -- round 3 (issue 32): each seed's dates, windows, order and scope mean what they meant there ------
@@ -385,6 +414,32 @@ def test_an_old_dates_lot_shows_the_sql_it_ran_once_airflow_dropped_its_rendered
         .get(f"{airflow.url}{ALOUDATA}/accelerate/task/instance/list", params={"dagName": name})
         .json()["instances"]
     )
-    assert [i["scheduleTime"] for i in listed] == ["2025-03-10T00:00:00", "2025-03-11T00:00:00"]
+    # scheduled when its day's data is complete (the run's run_after: the lot's end)
+    assert [i["startPartition"] for i in listed] == ["2025-03-10", "2025-03-11"]
+    assert [i["scheduleTime"] for i in listed] == ["2025-03-11T00:00:00", "2025-03-12T00:00:00"]
     assert all(i["createTime"] and i["createTime"] > "2026" for i in listed), listed
     assert {i["mtGuid"] for i in listed} == {"airflow.aloudata_metrics.aloudata_metrics"}
+
+
+def test_what_a_backfill_sends_downstream_is_the_plans_choice(airflow: Airflow):
+    body = {"dag_id": "dw_sales", "dates": ["2025-11-20"]}
+    emit = airflow.client().post(f"{airflow.url}/backfill/api/v1/plans?preview=true", json=body).json()
+    assert emit["asset_consumers"] == ["dw_sales_report"], emit  # check's outlet schedules the report
+    quiet = {**body, "asset_events": "suppress", "name": "quiet-sales"}
+    preview = airflow.client().post(f"{airflow.url}/backfill/api/v1/plans?preview=true", json=quiet).json()
+    assert preview["asset_consumers"] == []
+    created = airflow.client().post(f"{airflow.url}/backfill/api/v1/plans", json=quiet)
+    assert created.status_code == 201, created.text
+    assert wait_for(airflow, "quiet-sales")["state"] == "success"
+    run_id = lots(airflow, "quiet-sales")[0]["run_id"]
+    events = airflow.api("GET", "/api/v2/assets/events", params={"source_run_id": run_id})["asset_events"]
+    # the task reported none (so no consumer was queued); the service recorded the change, for lineage
+    assert [(e["source_task_id"], e["extra"].get("backfill_plan")) for e in events] == [
+        ("check", "quiet-sales")
+    ]
+    # WeData: SkipEventListening (default true) ignores event dependency: the backfill triggers nothing
+    request = {"ProjectId": "1", "TaskIds": ["dw_sales"], "DataBackfillRangeList": [{"StartDate": "2025-11-21", "EndDate": "2025-11-21"}]}  # fmt: skip
+    headers = {"X-TC-Action": "CreateDataBackfillPlan"}
+    assert _preview(airflow, "wedata", "", request, headers=headers)["Preview"]["asset_consumers"] == []
+    listening = _preview(airflow, "wedata", "", {**request, "SkipEventListening": False}, headers=headers)
+    assert listening["Preview"]["asset_consumers"] == ["dw_sales_report"]

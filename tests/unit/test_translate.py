@@ -295,16 +295,16 @@ def test_a_wedata_request_over_several_workflows_is_one_plan_per_dag():
         },
         IDS,
     )
-    assert [(p.dag_id, p.tasks.include) for p in plans] == [
-        ("wedata_orders", None),
-        ("dw_xm", ["load", "report"]),
-    ]
-    assert {p.title for p in plans} == {"多"} and all(p.ranges == plans[0].ranges for p in plans)
+    # one plan over both workflows: each date's lots wait for their parent DAG's lots (dependency order)
+    (plan,) = plans
+    assert (plan.dag_id, plan.tasks.include, plan.dags.add) == ("wedata_orders", None, ["dw_xm"])
+    assert plan.dags.tasks["dw_xm"].include == ["load", "report"] and plan.parent_check == "scope"
+    assert plan.title == "多"
     named = as_new_backfill(plans)
-    assert [p.name for p in named] == group_names(named[0].name, 2) and named[1].name.endswith(".2")
+    assert [p.name for p in named] == group_names(named[0].name, 1)
 
 
-def test_dataworks_tasks_of_several_dags_under_workflow_1_are_one_plan_per_dag():
+def test_dataworks_tasks_of_several_dags_under_workflow_1_are_one_plan_over_them():
     from airflow_backfill_provider.plan.translate import translate_all
     from tests.integration.test_compat import DATAWORKS_EXAMPLE
 
@@ -317,11 +317,12 @@ def test_dataworks_tasks_of_several_dags_under_workflow_1_are_one_plan_per_dag()
         "IncludeProjectIds": [],
         "ExcludeProjectIds": [],
     }
-    plans = translate_all("dataworks", request, IDS)
-    assert [p.dag_id for p in plans] == ["dw_sales", "dw_xm"]  # dms_flow: only excluded, nothing runs
-    assert (plans[1].tasks.roots, plans[1].tasks.include, plans[1].tasks.exclude) == (["root"], ["load"], [])
-    assert plans[0].tasks.exclude == ["check"]
-    assert set(plans[0].task_params) == {"extract", "load"} and plans[1].task_params == {}
+    (plan,) = translate_all("dataworks", request, IDS)
+    assert (plan.dag_id, plan.dags.add) == ("dw_sales", ["dw_xm"])  # dms_flow: only excluded, nothing runs
+    other = plan.dags.tasks["dw_xm"]
+    assert (other.roots, other.include, other.exclude) == (["root"], ["load"], [])
+    assert plan.tasks.exclude == ["check"] and plan.parent_check == "scope"
+    assert set(plan.task_params) == {"extract", "load"} and "dw_xm" not in plan.dags.task_params
     # with a WorkflowId of its own, the request is that one DAG's
     errors = refused("dataworks", {**request, "WorkflowId": "dw_sales"})
     assert any("backfills one DAG" in m for m in errors.values())

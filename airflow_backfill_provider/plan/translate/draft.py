@@ -1,8 +1,9 @@
 """Plans being put together from a cloud scheduler's request: fields, where each came from, their DAGs.
 
 A request names one DAG, or (WeData's ``TaskIds``, DataWorks' tasks under ``WorkflowId: 1``) tasks of
-several: then it becomes one plan per DAG, each with its own task selection and ``task_params`` and
-every other field shared, created together as one backfill.
+several: then it becomes one plan over those DAGs (``dags.add``), each with its own task selection and
+``task_params`` and every other field shared, whose lots of one date wait for that date's lots of
+their parent DAGs in the plan.
 
 Plan errors are reported under the request's own field names (``RedefineParallelNum: … (plan field
 parallelism)``), together with the translator's own errors, in one ``PlanValidationError``.
@@ -161,9 +162,10 @@ class Draft:
         if not self.dag_ids and not errors:
             errors.append(FieldError("", "the request names no DAG (workflow) or task to backfill"))
         plans: list[BackfillPlan] = []
-        for dag_id in self._dags_that_run():
+        dag_ids = self._dags_that_run()
+        for fields in [self._one_plan(dag_ids)] if dag_ids else []:
             try:
-                plans.append(BackfillPlan.from_dict(self._fields_of(dag_id)))
+                plans.append(BackfillPlan.from_dict(fields))
             except PlanValidationError as exc:
                 # beside the request's own errors, only plan errors of a field the request gave are news
                 errors += [
@@ -191,6 +193,26 @@ class Draft:
             for d in self.dag_ids
             if not selecting or any(d in self.task_fields[f].by_dag for f in selecting)
         ]
+
+    def _one_plan(self, dag_ids: list[str]) -> dict[str, Any]:
+        """One plan over every DAG the request names: the first is the plan's DAG, the others are added
+        (``dags.add``) with their own task selection and params, and each date's lots wait for that
+        date's lots of their parent DAGs in the plan (``parent_check`` at least ``scope``), as the
+        systems run a backfill's instances in dependency order."""
+        fields = self._fields_of(dag_ids[0])
+        others = dag_ids[1:]
+        if not others:
+            return fields
+        each = {dag_id: self._fields_of(dag_id) for dag_id in others}
+        fields["dags"] = {
+            **fields.get("dags", {}),
+            "add": others,
+            "tasks": {d: f["tasks"] for d, f in each.items() if f.get("tasks")},
+            "task_params": {d: f["task_params"] for d, f in each.items() if f.get("task_params")},
+        }
+        if fields.get("parent_check", "none") == "none":
+            fields["parent_check"] = "scope"
+        return fields
 
     def _fields_of(self, dag_id: str) -> dict[str, Any]:
         fields = copy.deepcopy(self.fields)

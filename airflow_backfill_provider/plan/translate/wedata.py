@@ -60,12 +60,9 @@ def _data_time(request: Request, draft: Draft) -> None:
 
 def _run_settings(request: Request, draft: Draft) -> None:
     draft.choice("parent_check", "CheckParentType", {"NONE": "none", "ALL": "all", "MAKE_SCOPE": "scope"})
-    if request.boolean("SkipEventListening", default=True) is False:
-        request.error(
-            "SkipEventListening",
-            "not supported: a backfill plan's runs never wait for events (asset or dataset updates); "
-            "send true or leave it out",
-        )
+    # seed 003: a backfill ignores event dependency by default: its instances' events trigger nothing
+    skip = request.boolean("SkipEventListening", default=True)
+    draft.set("asset_events", "suppress" if skip else "emit", "SkipEventListening")
     draft.choice("self_dependency", "RedefineSelfWorkflowDependency", {"yes": "on", "no": "off"})
     draft.integer("parallelism", "RedefineParallelNum", 1, 64)
     if request.raw("RedefineParallelNum") is None:  # seed 003: "use the existing" setting of the task

@@ -503,3 +503,28 @@ def test_a_lot_as_long_as_the_schedule_period_follows_the_schedule_where_the_pla
     assert spans(run(plan(dates=["2024-03-05"], lot="1d"), at_two)) == [(utc(2024, 3, 5), utc(2024, 3, 6))]
     halves = run(plan(dates=["2024-03-05"], lot="12h", lot_follows_schedule=True), at_two)
     assert len(halves.lots) == 2  # shorter than the period: fixed lots, as asked
+
+
+def test_a_plan_over_added_dags_orders_them_by_dependency_and_selects_each_ones_tasks():
+    up = dag("up", downstream_dag_ids=("down",))
+    down = dag("down")
+    loner = dag("loner")
+    p = BackfillPlan.from_dict(
+        {
+            "dag_id": "down",
+            "dates": ["2024-01-01"],
+            "dags": {"add": ["up", "loner"], "tasks": {"up": {"include": ["load"]}}},
+            "parent_check": "scope",
+        }
+    )
+    result = plan_backfill(
+        p, {d.dag_id: d for d in (up, down, loner)}, now=dt.datetime(2030, 1, 1, tzinfo=UTC)
+    )
+    order = [lot.dag_id for lot in result.lots]
+    assert order.index("up") < order.index("down") and set(order) == {"up", "down", "loner"}
+    assert result.dags["down"].parents == ("up",) and result.dags["loner"].parents == ()
+    assert result.dags["up"].tasks.run == {"load"} and result.dags["down"].tasks.run == set(GRAPH)
+    with pytest.raises(UnknownObjectError, match="dags"):
+        plan_backfill(
+            p.model_copy(update={"dags": p.dags.model_copy(update={"add": ["ghost"]})}), {"down": down}
+        )

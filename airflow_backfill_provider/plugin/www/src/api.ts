@@ -39,6 +39,7 @@ export interface Lot {
   index: number;
   dag_id: string;
   label: string;
+  system_date?: string | null;
   run_id: string | null;
   logical_date: string | null;
   data_interval_start: string;
@@ -103,6 +104,8 @@ export interface Preview {
   data_end: string | null;
   calendar: Calendar | null;
   estimate: { seconds: number | null; runs_sampled: number; basis: string } | null;
+  asset_consumers: string[];
+  asset_consumers_hidden: number;
 }
 
 export interface FieldError {

@@ -32,6 +32,15 @@ export function PreviewSummary({ preview }: { preview: Preview }) {
           <span className="muted">Name</span>
           <span>{preview.name}</span>
         </div>
+        <div className="stat">
+          <span className="muted">Its asset events schedule</span>
+          <span data-testid="preview-consumers">
+            {preview.asset_consumers.join(", ") || (preview.asset_consumers_hidden ? "" : "no DAG")}
+            {preview.asset_consumers_hidden
+              ? ` ${preview.asset_consumers.length ? "and " : ""}${preview.asset_consumers_hidden} DAG(s) you may not read`
+              : ""}
+          </span>
+        </div>
       </div>
       {preview.warnings.map((w, i) => (
         <div className="warn" key={i}>
@@ -66,6 +75,7 @@ export function PreviewSummary({ preview }: { preview: Preview }) {
             <th>#</th>
             <th>DAG</th>
             <th>Data interval</th>
+            {preview.lots.some((lot) => lot.system_date) ? <th>Its system&apos;s date</th> : null}
           </tr>
         </thead>
         <tbody>
@@ -74,6 +84,7 @@ export function PreviewSummary({ preview }: { preview: Preview }) {
               <td>{lot.index}</td>
               <td>{lot.dag_id}</td>
               <td>{lot.label}</td>
+              {preview.lots.some((l) => l.system_date) ? <td>{lot.system_date ?? "–"}</td> : null}
             </tr>
           ))}
         </tbody>
