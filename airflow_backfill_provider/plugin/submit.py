@@ -34,25 +34,25 @@ def creation_slot(session: Any) -> asyncio.Semaphore:
 
 
 def submit(
-    spec: BackfillPlan, user: Any, session: Any, *, preview: bool = False, limit: int | None = None
+    spec: BackfillPlan, caller: CallerAccess, session: Any, *, preview: bool = False, limit: int | None = None
 ) -> CreatedOut | PreviewOut:
-    """Preview or create ``spec`` as ``user``, who must be allowed to create runs of every DAG it touches."""
-    return submit_all([spec], user, session, preview=preview, limit=limit)[0]
+    """Preview or create ``spec`` as ``caller``, who must be allowed to create runs of every DAG it touches."""
+    return submit_all([spec], caller, session, preview=preview, limit=limit)[0]
 
 
 def submit_all(
     specs: list[BackfillPlan],
-    user: Any,
+    caller: CallerAccess,
     session: Any,
     *,
     preview: bool = False,
     limit: int | None = None,
     notes: Sequence[str] = (),
 ) -> list[CreatedOut] | list[PreviewOut]:
-    """Preview or create the plans of one backfill (one per DAG of a request) as ``user``: all of them
-    in one transaction, or none. The service checks the rights (``service.rights``); ``notes`` (a
-    translated request's warnings) are kept with each plan."""
-    access = CallerAccess(user, session)
+    """Preview or create the plans of one backfill as ``caller``: all of them in one transaction, or
+    none. The service checks the rights (``service.rights``); ``notes`` (a translated request's
+    warnings) are kept with each plan."""
+    access, user = caller, caller.user
     if preview:
         return [planning.preview(spec, session, limit=limit, access=access, notes=notes) for spec in specs]
 

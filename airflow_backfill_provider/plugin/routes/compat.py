@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 from airflow.api_fastapi.common.db.common import SessionDep
 from airflow.api_fastapi.common.router import AirflowRouter
-from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -29,14 +28,23 @@ from airflow_backfill_provider.exceptions import (
     FieldError,
     MethodNotAllowed,
     PlanValidationError,
-    UnknownObjectError,
 )
-from airflow_backfill_provider.plan.model import is_number
 from airflow_backfill_provider.plan.translate import IdMap, as_new_backfill, translate_all
 from airflow_backfill_provider.plugin import compat_answers as answers
 from airflow_backfill_provider.plugin.bodies import MAX_FORM_FIELDS, check_json, json_body, read_body
 from airflow_backfill_provider.plugin.reads import ReadTurn
-from airflow_backfill_provider.plugin.security import detail_rights, may_read_plan, plan_for, require_some_dag
+from airflow_backfill_provider.plugin.security import (
+    COMPAT_READS,
+    LOTS_PER_PLAN,
+    AloudataInstance,
+    AloudataPlan,
+    CallerAccess,
+    CompatCaller,
+    Reader,
+    compat_action,
+    may_read_plan,
+    plan_for,
+)
 from airflow_backfill_provider.plugin.submit import creation_slot, submit_all
 from airflow_backfill_provider.service import queries
 from airflow_backfill_provider.service.datamodels import CreatedOut, LotOut
@@ -45,8 +53,6 @@ from airflow_backfill_provider.states import LotState
 log = logging.getLogger(__name__)
 router = AirflowRouter(tags=["compat"])
 ALOUDATA = "/compat/aloudata/anymetrics/api/v1"
-LOTS_PER_PLAN = 10**8
-"""Aloudata instance ids are ``plan id * LOTS_PER_PLAN + lot index``: one number, as Aloudata's are"""
 ALOUDATA_STATUS = {
     LotState.PENDING: "WAITING",
     LotState.WAITING: "WAITING",
@@ -96,14 +102,16 @@ def _parse_fields(request: Request, raw: bytes) -> dict[str, Any]:
 
 
 async def _create(
-    request: Request, user: Any, session: Any, system: str, action: str | None = None
+    request: Request, caller: CallerAccess, system: str, action: str | None = None
 ) -> JSONResponse:
     """Translate the request (its action from the path, else ``X-TC-Action`` or ``Action``), then
     preview or create it as ``POST /plans`` does."""
-    action = action or request.headers.get("X-TC-Action") or request.query_params.get("Action")
-    if action in READS.get(system, {}):  # a call that reads, sent the RPC way
-        return await run_in_threadpool(READS[system][action], request, user, session, await _fields(request))
-    await run_in_threadpool(require_some_dag, user, "POST", session)  # before anything is read
+    session = caller.session
+    action = action or compat_action(request) or ""
+    if action in COMPAT_READS.get(system, ()):  # a call that reads, sent the RPC way
+        return await run_in_threadpool(
+            READS[system][action], request, caller.user, session, await _fields(request)
+        )
     fields = await _fields(request)
     action = action or str(fields.get("Action") or "")
     preview = str(fields.pop("preview", "")).lower() == "true"
@@ -122,7 +130,7 @@ async def _create(
         ) from None
     async with creation_slot(session):
         found = await run_in_threadpool(
-            lambda: submit_all(specs, user, session, preview=preview, notes=specs.warnings)
+            lambda: submit_all(specs, caller, session, preview=preview, notes=specs.warnings)
         )
     previews = [f.model_dump(mode="json") for f in found if not isinstance(f, CreatedOut)]
     if previews:
@@ -152,20 +160,20 @@ def create_result(request: Request, user: Any, session: Any, fields: dict[str, A
 
 
 READS = {"dataworks": {"GetCreateWorkflowInstancesResult": create_result}}
-"""the calls that read, by system and action: answered for GET and POST alike"""
+"""the calls that read (``security.COMPAT_READS``), by system and action"""
 MAX_INSTANCE_IDS = 10_000
 
 
 @router.api_route(
     "/compat/dataworks/GetCreateWorkflowInstancesResult", methods=["GET", "POST"], dependencies=ReadTurn
 )
-async def get_create_result(request: Request, user: GetUserDep, session: SessionDep) -> Any:
+async def get_create_result(request: Request, reader: Reader, session: SessionDep) -> Any:
     """DataWorks ``GetCreateWorkflowInstancesResult`` (seed 004 names it for a create's result)."""
-    return await run_in_threadpool(create_result, request, user, session, await _fields(request))
+    return await run_in_threadpool(create_result, request, reader.user, session, await _fields(request))
 
 
 @router.get("/compat/{system}/", dependencies=ReadTurn)
-async def read_by_rpc(request: Request, user: GetUserDep, session: SessionDep, system: str) -> Any:
+async def read_by_rpc(request: Request, reader: Reader, session: SessionDep, system: str) -> Any:
     """A call that reads, its action in ``Action`` (a GET never creates: a create action is refused)."""
     fields = dict(request.query_params)
     action = str(fields.get("Action") or "")
@@ -174,26 +182,24 @@ async def read_by_rpc(request: Request, user: GetUserDep, session: SessionDep, s
             f"'{action}' by GET: a GET reads only ({', '.join(READS.get(system, {})) or 'nothing here'}); "
             "send a create with POST and an Authorization header"
         )
-    return await run_in_threadpool(READS[system][action], request, user, session, fields)
+    return await run_in_threadpool(READS[system][action], request, reader.user, session, fields)
 
 
 @router.post("/compat/{system}/{action}", include_in_schema=True)
-async def create_by_action(
-    request: Request, user: GetUserDep, session: SessionDep, system: str, action: str
-) -> Any:
+async def create_by_action(request: Request, caller: CompatCaller, system: str, action: str) -> Any:
     """A cloud scheduler's backfill action, e.g. ``POST /compat/dms/BackFill``."""
-    return await _create(request, user, session, system, action)
+    return await _create(request, caller, system, action)
 
 
 @router.post("/compat/{system}/")
-async def create_by_rpc(request: Request, user: GetUserDep, session: SessionDep, system: str) -> Any:
+async def create_by_rpc(request: Request, caller: CompatCaller, system: str) -> Any:
     """The action named in ``Action`` (Alibaba Cloud RPC) or ``X-TC-Action`` (Tencent Cloud)."""
-    return await _create(request, user, session, system)
+    return await _create(request, caller, system)
 
 
 @router.post(f"{ALOUDATA}/accelerate/task/create")
-async def aloudata_create(request: Request, user: GetUserDep, session: SessionDep) -> Any:
-    return await _create(request, user, session, "aloudata", "accelerate/task/create")
+async def aloudata_create(request: Request, caller: CompatCaller) -> Any:
+    return await _create(request, caller, "aloudata", "accelerate/task/create")
 
 
 def _mt_guid(dag_id: str, session: Any) -> dict[str, str]:
@@ -251,14 +257,13 @@ def _partition(lot: LotOut, zone: ZoneInfo) -> tuple[str, str]:
 @router.get(f"{ALOUDATA}/accelerate/task/instance/list", dependencies=ReadTurn)
 def aloudata_instances(
     request: Request,
-    user: GetUserDep,
+    row: AloudataPlan,
     session: SessionDep,
     dagName: Annotated[str, Query(max_length=250)],
     pageIndex: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     pageSize: Annotated[int, Query(ge=1, le=1000)] = 20,
 ) -> JSONResponse:
     """The lots of a plan as Aloudata's task instances, a page at a time."""
-    row = plan_for(user, dagName, "GET", session)
     zone = ZoneInfo(row.timezone)
     found = queries.list_lots(row, session, limit=pageSize, offset=(pageIndex - 1) * pageSize)
     spec = row.spec or {}
@@ -290,17 +295,10 @@ def aloudata_instances(
 
 
 @router.get(f"{ALOUDATA}/scheduler/task/detail", dependencies=ReadTurn)
-def aloudata_detail(
-    request: Request, user: GetUserDep, session: SessionDep, id: Annotated[str, Query(max_length=40)]
-) -> JSONResponse:
+def aloudata_detail(request: Request, instance: AloudataInstance, session: SessionDep) -> JSONResponse:
     """One lot as Aloudata's task instance detail: status times, retries, error, the SQL it ran."""
-    if not is_number(id):
-        raise PlanValidationError([FieldError("id", f"{id!r} is not an instance id from the instance list")])
-    plan_id, index = divmod(int(id), LOTS_PER_PLAN)
-    row = plan_for(user, str(plan_id), "GET", session)
-    if index >= row.total_lots:
-        raise UnknownObjectError(f"no instance {id}", [FieldError("id", "give an id from the instance list")])
-    lot = queries.lot_detail(row, index, session, **detail_rights(user, row, session))
+    row, index = instance.plan, instance.index
+    lot = queries.lot_detail(row, index, session, **instance.rights)
     zone = ZoneInfo(row.timezone)
     start, end = _partition(lot, zone)
     seen: dict[str, str | None] = {}
@@ -316,7 +314,7 @@ def aloudata_detail(
     failed = [ti for ti in lot.task_instances if ti.error]
     hosts = [ti.hostname for ti in lot.task_instances if ti.hostname]
     body = {
-        "taskInstanceId": int(id),
+        "taskInstanceId": row.id * LOTS_PER_PLAN + index,
         "status": ALOUDATA_STATUS[LotState(lot.state)],
         "sql": {"originalSql": sql, "formattedSql": sql},
         "runType": "MANUAL",

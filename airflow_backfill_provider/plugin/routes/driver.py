@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from airflow.api_fastapi.common.db.common import SessionDep
 from airflow.api_fastapi.common.router import AirflowRouter
-from fastapi import Header
 
-from airflow_backfill_provider.reserved import DRIVER_TOKEN_HEADER
+from airflow_backfill_provider.plugin.security import DriverToken
 from airflow_backfill_provider.service import driver
 from airflow_backfill_provider.service.datamodels import DriverPassOut
 from airflow_backfill_provider.service.locking import committed
@@ -17,8 +14,5 @@ router = AirflowRouter(tags=["driver"], include_in_schema=False)
 
 
 @router.post("/driver/pass", response_model=DriverPassOut)
-def driver_pass(
-    session: SessionDep, token: Annotated[str | None, Header(alias=DRIVER_TOKEN_HEADER)] = None
-) -> DriverPassOut:
-    driver.refuse_stranger(token, session)
+def driver_pass(session: SessionDep, token: DriverToken) -> DriverPassOut:
     return committed(session, lambda: driver.drive(token, session))

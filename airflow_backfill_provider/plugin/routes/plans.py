@@ -16,12 +16,7 @@ from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.plugin.bodies import json_body, read_body
 from airflow_backfill_provider.plugin.errors import media_type
 from airflow_backfill_provider.plugin.reads import ReadTurn
-from airflow_backfill_provider.plugin.security import (
-    ReadablePlan,
-    detail_rights,
-    readable_dag_ids,
-    require_some_dag,
-)
+from airflow_backfill_provider.plugin.security import Creator, ReadablePlan, Reader, detail_rights
 from airflow_backfill_provider.plugin.submit import creation_slot, submit
 from airflow_backfill_provider.service import driver, queries
 from airflow_backfill_provider.service.calendar import plan_calendar
@@ -71,23 +66,22 @@ async def _read_plan(request: Request) -> BackfillPlan:
 )
 async def create_plan(
     request: Request,
-    user: GetUserDep,
+    caller: Creator,
     session: SessionDep,
     preview: bool = False,
     limit: Annotated[int | None, Query(ge=1, le=10_000, description="lots a preview lists")] = None,
 ) -> Any:
     """Create a plan (201), return the existing one for the same name and content (200), or preview it."""
-    await run_in_threadpool(require_some_dag, user, "POST", session)
     spec = await _read_plan(request)  # read whole before the slot: a slow uploader holds no slot
     async with creation_slot(session):
-        found = await run_in_threadpool(submit, spec, user, session, preview=preview, limit=limit)
+        found = await run_in_threadpool(submit, spec, caller, session, preview=preview, limit=limit)
     status = 201 if isinstance(found, CreatedOut) and found.created else 200
     return JSONResponse(found.model_dump(mode="json"), status_code=status)
 
 
 @router.get("/plans", response_model=PlanList, dependencies=ReadTurn)
 def list_plans(
-    user: GetUserDep,
+    reader: Reader,
     session: SessionDep,
     dag_id: str | None = None,
     state: PlanState | None = None,
@@ -96,8 +90,7 @@ def list_plans(
     q: Annotated[str | None, Query(max_length=250, description="name or DAG contains this")] = None,
 ) -> PlanList:
     """Plans newest first, only those on DAGs the caller may read."""
-    require_some_dag(user, "GET", session)
-    readable = readable_dag_ids(user, "GET", session)
+    readable = reader.dag_ids
     driver.keep_driving(session)
     return queries.list_plans(
         session,
