@@ -15,10 +15,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# ESLint and Prettier over the source, then the bundle
-(cd "$www" && npm ci --no-audit --no-fund --loglevel=error && npm run lint && npm run format:check && npm run build)
-if ! git diff --quiet --exit-code -- "$www/dist" || [ -n "$(git status --porcelain -- "$www/dist")" ]; then
-  echo "The committed UI bundle differs from its source: run 'npm ci && npm run build' in $www and commit dist/." >&2
-  git status --short -- "$www/dist" >&2
-  exit 1
-fi
+# The page's types are generated from the API's OpenAPI document (as edge3's www does): both must be
+# what the service answers today. Then ESLint and Prettier over the source, then the bundle.
+python -m airflow_backfill_provider.plugin.app "$www/openapi.json" 2>/dev/null
+(cd "$www" && npm ci --no-audit --no-fund --loglevel=error && npm run codegen >/dev/null && npm run lint \
+  && npm run format:check && npm run build)
+for generated in "$www/openapi.json" "$www/src/openapi-gen" "$www/dist"; do
+  if ! git diff --quiet --exit-code -- "$generated" || [ -n "$(git status --porcelain -- "$generated")" ]; then
+    echo "$generated differs from what its source makes: run 'python -m airflow_backfill_provider.plugin.app" \
+      "$www/openapi.json', then 'npm ci && npm run codegen && npm run build' in $www, and commit." >&2
+    git status --short -- "$generated" >&2
+    exit 1
+  fi
+done

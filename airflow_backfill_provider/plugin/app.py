@@ -1,4 +1,4 @@
-"""The REST API's FastAPI app (contract §4), mounted by the api-server at ``/backfill``.
+"""The REST API's FastAPI app, mounted by the api-server at ``/backfill``.
 
 Built by ``create_app``: routers per resource under ``/api/v1``, the one error shape, and the UI
 page's bundle under ``/static``. The
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mimetypes
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -31,6 +32,16 @@ def create_app() -> FastAPI:
     # lot runs carry signed dry-run tasks: without the private key the service cannot work, and says so
     # now, at the api-server's start, instead of falling back to any other secret
     signing.check_configured()
+    return _app()
+
+
+def openapi() -> dict[str, Any]:
+    """The API's OpenAPI document, as ``/backfill/openapi.json`` answers it (the page's types are
+    generated from it: ``plugin/www/openapi.json``, ``npm run codegen``)."""
+    return _app().openapi()
+
+
+def _app() -> FastAPI:
     app = FastAPI(
         title="Backfill plans",
         version=__version__,
@@ -42,3 +53,10 @@ def create_app() -> FastAPI:
     app.include_router(compat.router)
     app.mount("/static", StaticFiles(directory=BUNDLE_DIR, check_dir=False), name="static")
     return app
+
+
+if __name__ == "__main__":  # python -m airflow_backfill_provider.plugin.app plugin/www/openapi.json
+    import json
+    import sys
+
+    Path(sys.argv[1]).write_text(json.dumps(openapi(), indent=2, sort_keys=True) + "\n")

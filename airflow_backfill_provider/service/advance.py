@@ -24,7 +24,7 @@ from airflow_backfill_provider import settings
 from airflow_backfill_provider.plan.dag import DagDescription
 from airflow_backfill_provider.plan.model import BackfillPlan, TaskSelection
 from airflow_backfill_provider.plan.tasks import TaskPlan, select_tasks
-from airflow_backfill_provider.service import lot_states, materialise
+from airflow_backfill_provider.service import lot_states, materialise, plan_states
 from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.ending import finish, stop_lots, update_backfills
 from airflow_backfill_provider.service.gates import gate, hold_reason
@@ -33,6 +33,7 @@ from airflow_backfill_provider.service.lots import now, set_state
 from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow, in_flight_sql
 from airflow_backfill_provider.states import (
     ACTIVE_LOTS,
+    FINAL_PLANS,
     UNSUCCESSFUL_LOTS,
     LotState,
     PlanState,
@@ -148,7 +149,7 @@ def _fail(plan: PlanRow, reason: str, session: Session) -> None:
     try:
         with session.begin_nested():
             stop_lots(plan, session, LotState.BLOCKED, reason)
-            finish(plan, PlanState.FAILED, session)
+            finish(plan, plan_states.on_error(plan.state), session)
     except OperationalError:
         raise
     except Exception:  # left as it is: the next pass tries the plan again
@@ -429,13 +430,24 @@ def _settle(plan: PlanRow, in_flight: _Flight, session: Session) -> None:
     started = plan.cursor > 0 or in_flight.any()
     if started and plan.started_at is None:
         plan.started_at = now()
-    if plan.state == PlanState.QUEUED and plan.started_at is not None:
-        plan.state = PlanState.RUNNING.value
-    if plan.state == PlanState.PAUSED or plan.cursor < plan.total_lots or in_flight.any():
-        return
-    bad = session.scalar(
-        select(
-            exists().where(LotRow.plan_id == plan.id, LotRow.state.in_([s.value for s in UNSUCCESSFUL_LOTS]))
+    ended = plan.cursor >= plan.total_lots and not in_flight.any()
+    unsuccessful = (
+        ended
+        and plan.state != PlanState.PAUSED
+        and bool(
+            session.scalar(
+                select(
+                    exists().where(
+                        LotRow.plan_id == plan.id, LotRow.state.in_([s.value for s in UNSUCCESSFUL_LOTS])
+                    )
+                )
+            )
         )
     )
-    finish(plan, PlanState.FAILED if bad else PlanState.SUCCESS, session)
+    state = plan_states.on_pass(
+        plan.state, started=plan.started_at is not None, ended=ended, unsuccessful=unsuccessful
+    )
+    if state in FINAL_PLANS and state != plan.state:
+        finish(plan, state, session)
+    else:
+        plan.state = state.value

@@ -19,7 +19,7 @@ from airflow_backfill_provider import settings
 from airflow_backfill_provider.exceptions import ConflictError, FieldError, QuotaError
 from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.plan.planner import PlannedBackfill, PlannedDag
-from airflow_backfill_provider.service import advance, audit, driver
+from airflow_backfill_provider.service import advance, audit, driver, plan_states
 from airflow_backfill_provider.service.datamodels import CreatedOut, PlanOut
 from airflow_backfill_provider.service.gates import OUTSIDE
 from airflow_backfill_provider.service.locking import start_writing
@@ -29,7 +29,7 @@ from airflow_backfill_provider.service.planning import plan_lots
 from airflow_backfill_provider.service.queries import plan_dag_ids, plan_out
 from airflow_backfill_provider.service.rights import EVERYTHING, Access, require_plan_rights
 from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow
-from airflow_backfill_provider.states import DRIVEN_PLANS, LotState, PlanState
+from airflow_backfill_provider.states import DRIVEN_PLANS, LotState
 
 INSERT_CHUNK = 10_000
 """lot rows per INSERT statement"""
@@ -139,7 +139,7 @@ def _insert_plan(
         content_hash=spec.content_hash(),
         spec={**spec.to_dict(), "name": name},
         timezone=planned.timezone,
-        state=(PlanState.PAUSED if spec.paused else PlanState.QUEUED).value,
+        state=plan_states.on_create(spec.paused).value,
         total_lots=len(planned.lots),
         warnings=planned.warnings,
         created_at=now(),

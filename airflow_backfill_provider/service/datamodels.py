@@ -1,4 +1,4 @@
-"""What the service answers (contract §4 field names): one pydantic model per resource.
+"""What the service answers: one pydantic model per resource, the field names of the REST API.
 
 The REST API returns these as JSON, the CLI prints them and the hook's callers read them, so all
 three show the same fields.
@@ -9,13 +9,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, computed_field
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 from typing_extensions import TypedDict
 
-from airflow_backfill_provider.states import LotState, PlanState
+from airflow_backfill_provider.plan.model import BackfillPlan
+from airflow_backfill_provider.service.plan_states import Action
+from airflow_backfill_provider.states import RETRYABLE_LOTS, LotState, PlanState
 
 
-class LotOut(BaseModel):
+class _Out(BaseModel):
+    """An answer: every field is always sent, so the schema marks every field required."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+class LotOut(_Out):
     """A lot; the defaults are those of a lot that has not started (as a preview shows it)."""
 
     index: int
@@ -35,8 +45,13 @@ class LotOut(BaseModel):
     start_date: dt.datetime | None = None
     end_date: dt.datetime | None = None
 
+    @computed_field(description="whether a retry takes the lot (failed, blocked or cancelled)")  # type: ignore[prop-decorator]
+    @property
+    def retryable(self) -> bool:
+        return self.state in RETRYABLE_LOTS
 
-class TaskInstanceOut(BaseModel):
+
+class TaskInstanceOut(_Out):
     task_id: str
     map_index: int = -1
     state: str | None
@@ -50,7 +65,7 @@ class TaskInstanceOut(BaseModel):
     error: str | None = None
 
 
-class TimelineEntry(BaseModel):
+class TimelineEntry(_Out):
     state: LotState
     at: dt.datetime
 
@@ -60,10 +75,16 @@ class LotDetailOut(LotOut):
     timeline: list[TimelineEntry]
 
 
-class PlanOut(BaseModel):
-    """A plan: its state and counts, then every plan field of contract §1."""
+class PlanOut(_Out):
+    """A plan: its state, counts and the steering it accepts now, then every field of its
+    ``BackfillPlan`` beside them.
 
-    model_config = ConfigDict(extra="allow")
+    The plan's fields are the stored plan as it was accepted, not validated again on every read (a
+    deployment that later drops a notification target still shows its old plans): they are extra
+    fields here, typed in the API's schema by ``BackfillPlan``.
+    """
+
+    model_config = ConfigDict(extra="allow", json_schema_serialization_defaults_required=True)
 
     id: int
     name: str
@@ -78,19 +99,33 @@ class PlanOut(BaseModel):
     ended_at: dt.datetime | None
     created_by: str | None
     warnings: list[str] = Field(default_factory=list)
+    actions: list[Action] = Field(
+        default_factory=list, description="the steering calls the plan accepts now, for its state and lots"
+    )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        schema.pop("additionalProperties", None)
+        # the plan's fields, by reference: BackfillPlan is one schema the API shares with its request body
+        generator = handler.generate_json_schema  # type: ignore[attr-defined]  # pydantic's handler has it
+        schema["allOf"] = [generator.generate_inner(BackfillPlan.__pydantic_core_schema__)]
+        return schema
 
 
-class PlanList(BaseModel):
+class PlanList(_Out):
     plans: list[PlanOut]
     total: int
 
 
-class LotList(BaseModel):
+class LotList(_Out):
     lots: list[LotOut]
     total: int
 
 
-class PlannedDagOut(BaseModel):
+class PlannedDagOut(_Out):
     dag_id: str
     run_tasks: list[str]
     dry_run_tasks: list[str]
@@ -114,7 +149,7 @@ class CalendarCell(TypedDict):
     """index of the first lot touching this cell"""
 
 
-class CalendarOut(BaseModel):
+class CalendarOut(_Out):
     """The plan's lots over data time (the UI's heatmap)."""
 
     granularity: str = Field(description="hour, day, month or year")
@@ -125,7 +160,7 @@ class CalendarOut(BaseModel):
     cells: list[CalendarCell]
 
 
-class EstimateOut(BaseModel):
+class EstimateOut(_Out):
     """How long the plan may take, from the DAGs' recent successful runs."""
 
     seconds: float | None = Field(description="None when no DAG in scope has a successful run to learn from")
@@ -133,7 +168,7 @@ class EstimateOut(BaseModel):
     basis: str
 
 
-class PreviewOut(BaseModel):
+class PreviewOut(_Out):
     total: int
     lots: list[LotOut] = Field(description="the first lots in plan order (at most the preview limit)")
     dags: list[PlannedDagOut]
@@ -154,12 +189,12 @@ class PreviewOut(BaseModel):
     estimate: EstimateOut | None = None
 
 
-class CreatedOut(BaseModel):
+class CreatedOut(_Out):
     plan: PlanOut
     created: bool
 
 
-class DriverPassOut(BaseModel):
+class DriverPassOut(_Out):
     """What one pass of the plan driver did; ``retire`` tells the driver no plan needs it any more."""
 
     plans: int
@@ -167,19 +202,19 @@ class DriverPassOut(BaseModel):
     elapsed_ms: float = Field(default=0.0, description="how long the pass took in the service")
 
 
-class FieldErrorOut(BaseModel):
+class FieldErrorOut(_Out):
     loc: str
     msg: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(_Out):
     code: str
     message: str
     fields: list[FieldErrorOut]
     request_id: str
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(_Out):
     """The one error shape of every 4xx and 5xx answer."""
 
     error: ErrorBody

@@ -1,8 +1,8 @@
 """Every decision on a plan's state, pure: a state (and what is known of the plan) and an action in, the
 new state or the refusal with its reason out.
 
-The service applies these (``service/steering.py``, ``service/advance.py``, ``service/ending.py``,
-``service/create.py``) and the API sends ``actions`` (``allowed_actions``) so the page never
+The service applies these (``service/steering.py``, ``service/advance.py``, ``service/create.py``;
+``service/ending.finish`` writes an end once decided) and the API sends ``actions`` (``allowed_actions``) so the page never
 re-decides them; ``tests/unit/test_plan_states.py`` tables every case.
 """
 
@@ -16,7 +16,7 @@ from airflow_backfill_provider.states import FINAL_PLANS, RETRYABLE_LOTS, PlanSt
 
 
 class Action(str, Enum):
-    """What a caller may ask of a plan (contract §4), and what the driver does to one."""
+    """What a caller may ask of a plan: ``POST /plans/{plan}/<action>``."""
 
     PAUSE = "pause"
     RESUME = "resume"
@@ -44,6 +44,7 @@ class Refusal:
 
     message: str
     fix: str
+    field: str = "state"
 
 
 def _words(states: frozenset[PlanState]) -> str:
@@ -51,20 +52,23 @@ def _words(states: frozenset[PlanState]) -> str:
 
 
 def after(
-    state: PlanState | str, action: Action, *, started: bool = False, retryable_lots: int = 1
+    state: PlanState | str, action: Action, *, started: bool = False, retryable_lots: int | None = None
 ) -> PlanState | Refusal:
     """The plan's state after ``action``, or why it is refused.
 
     ``started``: the plan has started a lot before (a resumed plan is running again, not queued);
-    ``retryable_lots``: how many of its lots (of those a retry names) are failed, blocked or cancelled.
+    ``retryable_lots``: how many of its lots (of those a retry names) are failed, blocked or cancelled
+    (None: not counted yet, only the state is decided).
     """
     current = PlanState(state)
     allowed = ALLOWED_FROM[action]
     if current not in allowed:
         return Refusal(f"it is {current.value}", f"{action.value} needs a plan that is {_words(allowed)}")
-    if action == Action.RETRY and retryable_lots <= 0:
+    if action == Action.RETRY and retryable_lots is not None and retryable_lots <= 0:
         return Refusal(
-            "it has no failed, blocked or cancelled lot to retry", "name failed, blocked or cancelled lots"
+            "it has no failed, blocked or cancelled lot to retry",
+            "name failed, blocked or cancelled lots",
+            "index",
         )
     if action == Action.PAUSE:
         return PlanState.PAUSED
@@ -84,6 +88,11 @@ def allowed_actions(state: PlanState | str, counts: Mapping[str, int]) -> list[A
 def on_create(paused: bool) -> PlanState:
     """A new plan: paused when asked (``paused: true``), else queued until its first lot starts."""
     return PlanState.PAUSED if paused else PlanState.QUEUED
+
+
+def on_error(state: PlanState | str) -> PlanState:
+    """A plan whose own step raised (its spec no longer plans, a DAG is gone) ends failed."""
+    return PlanState(state) if PlanState(state) in FINAL_PLANS else PlanState.FAILED
 
 
 def on_pass(state: PlanState | str, *, started: bool, ended: bool, unsuccessful: bool) -> PlanState:

@@ -22,6 +22,7 @@ from airflow_backfill_provider.service.datamodels import (
     TaskInstanceOut,
 )
 from airflow_backfill_provider.service.lots import lot_out, lots_out, timeline
+from airflow_backfill_provider.service.plan_states import allowed_actions
 from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow
 from airflow_backfill_provider.states import LotState, PlanState
 
@@ -83,12 +84,14 @@ def plan_dag_ids(row: PlanRow, session: Session) -> list[str]:
 
 def plan_out(row: PlanRow, session: Session, lot_counts: dict[str, int] | None = None) -> PlanOut:
     spec = {k: v for k, v in row.spec.items() if k not in ("name", "dag_id", "timezone")}
+    found = lot_counts if lot_counts is not None else counts([row.id], session)[row.id]
     return PlanOut(
         id=row.id,
         name=row.name,
         dag_id=row.dag_id,
         state=PlanState(row.state),
-        counts=lot_counts if lot_counts is not None else counts([row.id], session)[row.id],
+        counts=found,
+        actions=allowed_actions(row.state, found),
         total_lots=row.total_lots,
         timezone=row.timezone,
         created_at=row.created_at,

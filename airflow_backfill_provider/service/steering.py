@@ -7,7 +7,7 @@ a window per DAG) one by one, with their runs.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -20,6 +20,7 @@ from airflow_backfill_provider.service.datamodels import PlanOut
 from airflow_backfill_provider.service.ending import bulk_move, finish, stop_lots, update_backfills
 from airflow_backfill_provider.service.locking import lock_plan
 from airflow_backfill_provider.service.lots import set_state
+from airflow_backfill_provider.service.plan_states import Action, Refusal, after
 from airflow_backfill_provider.service.queries import get_plan, plan_dag_ids, plan_out
 from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow
 from airflow_backfill_provider.states import (
@@ -36,19 +37,19 @@ def _locked(ref: str | int, session: Session) -> PlanRow:
     return row
 
 
-def _require(row: PlanRow, allowed: Collection[PlanState], action: str) -> None:
-    if row.state not in allowed:
-        words = " or ".join(s.value for s in PlanState if s in allowed)
+def _decide(row: PlanRow, action: Action, retryable_lots: int | None = None) -> PlanState:
+    """The plan's state after ``action`` (``plan_states.after``), or the 409 that says why not."""
+    found = after(row.state, action, started=row.started_at is not None, retryable_lots=retryable_lots)
+    if isinstance(found, Refusal):
         raise ConflictError(
-            f"cannot {action} plan '{row.name}': it is {row.state}",
-            [FieldError("state", f"{action} needs a plan that is {words}")],
+            f"cannot {action} plan '{row.name}': {found.message}", [FieldError(found.field, found.fix)]
         )
+    return found
 
 
 def pause(ref: str | int, session: Session, *, user: str | None = None) -> PlanOut:
     row = _locked(ref, session)
-    _require(row, {PlanState.QUEUED, PlanState.RUNNING}, "pause")
-    row.state = PlanState.PAUSED.value
+    row.state = _decide(row, Action.PAUSE).value
     update_backfills(row, session, is_paused=True)
     session.flush()
     audit.record("pause", row, plan_dag_ids(row, session), user, session)
@@ -57,8 +58,7 @@ def pause(ref: str | int, session: Session, *, user: str | None = None) -> PlanO
 
 def resume(ref: str | int, session: Session, *, user: str | None = None) -> PlanOut:
     row = _locked(ref, session)
-    _require(row, {PlanState.PAUSED}, "resume")
-    row.state = (PlanState.RUNNING if row.started_at else PlanState.QUEUED).value
+    row.state = _decide(row, Action.RESUME).value
     update_backfills(row, session, is_paused=False)
     advance.advance([row], session)
     driver.ensure_driver(session)
@@ -70,9 +70,9 @@ def resume(ref: str | int, session: Session, *, user: str | None = None) -> Plan
 def cancel(ref: str | int, session: Session, *, user: str | None = None) -> PlanOut:
     """Start no new lot, fail the runs of the lots in flight, cancel every lot not done."""
     row = _locked(ref, session)
-    _require(row, {PlanState.QUEUED, PlanState.RUNNING, PlanState.PAUSED}, "cancel")
+    ended = _decide(row, Action.CANCEL)
     stop_lots(row, session, LotState.CANCELLED, "the plan was cancelled")
-    finish(row, PlanState.CANCELLED, session)
+    finish(row, ended, session)
     session.flush()
     audit.record("cancel", row, plan_dag_ids(row, session), user, session)
     return plan_out(row, session)
@@ -83,7 +83,7 @@ def retry(
 ) -> PlanOut:
     """Run failed lots again in their runs, and put blocked and cancelled lots back in line."""
     row = _locked(ref, session)
-    _require(row, {PlanState.RUNNING, PlanState.PAUSED, *FINAL_PLANS}, "retry")
+    _decide(row, Action.RETRY)
     outside = [i for i in indexes or () if not 0 <= i < row.total_lots]
     if outside:
         raise PlanValidationError(
@@ -98,16 +98,13 @@ def retry(
     chosen = and_(LotRow.plan_id == row.id, LotRow.state.in_([s.value for s in RETRYABLE_LOTS]))
     if indexes:
         chosen = and_(chosen, LotRow.idx.in_(list(indexes)))
-    first = session.scalar(select(func.min(LotRow.idx)).where(chosen))
-    if first is None:
-        raise ConflictError(
-            f"plan '{row.name}' has no failed, blocked or cancelled lot to retry",
-            [FieldError("index", "name failed, blocked or cancelled lots")],
-        )
+    first: int | None = session.scalar(select(func.min(LotRow.idx)).where(chosen))
+    state = _decide(row, Action.RETRY, retryable_lots=0 if first is None else 1)
+    assert first is not None  # else refused just above
     _refuse_runs_of_other_plans(row, chosen, session)
     if row.state in FINAL_PLANS:
-        row.state = PlanState.RUNNING.value
         row.ended_at = None
+    row.state = state.value
     update_backfills(row, session, is_paused=row.state == PlanState.PAUSED, completed_at=None)
     # lots that ran (or were looked at one by one) go back one by one; a failed run is run again
     for lot in list(

@@ -112,8 +112,9 @@ def test_pause_starts_no_new_lot_and_resume_goes_on(airflow: Airflow):
         },
     )
     wait_running(airflow, "pause-resume")
+    assert get(airflow, "/plans/pause-resume")["actions"] == ["pause", "cancel"]  # what the page offers
     paused = airflow.client().post(f"{airflow.url}{API}/plans/pause-resume/pause").json()
-    assert paused["state"] == "paused"
+    assert (paused["state"], paused["actions"]) == ("paused", ["resume", "cancel"])
     deadline = time.monotonic() + 60  # the lot running at the pause (2 s of work) ends...
     while get(airflow, "/plans/pause-resume")["counts"]["running"] and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -126,6 +127,7 @@ def test_pause_starts_no_new_lot_and_resume_goes_on(airflow: Airflow):
     assert airflow.client().post(f"{airflow.url}{API}/plans/pause-resume/resume").json()["state"] == "running"
     assert wait_for(airflow, "pause-resume")["state"] == "success"
     assert sorted(e["ds"] for e in ledger(airflow, "pause-resume")) == [f"2024-05-0{d}" for d in range(1, 5)]
+    assert get(airflow, "/plans/pause-resume")["actions"] == []  # ended, every lot done: nothing to steer
 
 
 def test_retry_reruns_the_failed_lot_in_its_run_then_the_blocked_ones(airflow: Airflow):
@@ -140,6 +142,8 @@ def test_retry_reruns_the_failed_lot_in_its_run_then_the_blocked_ones(airflow: A
     )
     assert wait_for(airflow, "retry")["state"] == "failed"
     assert [lot["state"] for lot in lots(airflow, "retry")] == ["success", "failed", "blocked", "blocked"]
+    assert get(airflow, "/plans/retry")["actions"] == ["retry"]
+    assert [lot["retryable"] for lot in lots(airflow, "retry")] == [False, True, True, True]
     failed_run = lots(airflow, "retry")[1]["run_id"]
     retried = airflow.client().post(f"{airflow.url}{API}/plans/retry/retry")
     assert retried.status_code == 200 and retried.json()["state"] == "running"

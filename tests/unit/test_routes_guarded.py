@@ -29,7 +29,9 @@ def _routes(monkeypatch: pytest.MonkeyPatch) -> list[APIRoute]:
 def test_every_route_depends_on_a_guard(monkeypatch: pytest.MonkeyPatch):
     routes = _routes(monkeypatch)
     assert len(routes) >= 18
-    unguarded = [f"{sorted(r.methods)} {r.path}" for r in routes if not _calls(r.dependant) & set(security.GUARDS)]
+    unguarded = [
+        f"{sorted(r.methods)} {r.path}" for r in routes if not _calls(r.dependant) & set(security.GUARDS)
+    ]
     assert unguarded == []
 
 

@@ -159,14 +159,14 @@ def create_result(request: Request, user: Any, session: Any, fields: dict[str, A
     return answers.ok(request, "dataworks", body)
 
 
-READS = {"dataworks": {"GetCreateWorkflowInstancesResult": create_result}}
+RESULT = "GetCreateWorkflowInstancesResult"
+READS = {"dataworks": {RESULT: create_result}}
 """the calls that read (``security.COMPAT_READS``), by system and action"""
 MAX_INSTANCE_IDS = 10_000
 
 
-@router.api_route(
-    "/compat/dataworks/GetCreateWorkflowInstancesResult", methods=["GET", "POST"], dependencies=ReadTurn
-)
+@router.get(f"/compat/dataworks/{RESULT}", dependencies=ReadTurn, operation_id="get_create_result")
+@router.post(f"/compat/dataworks/{RESULT}", dependencies=ReadTurn, operation_id="post_create_result")
 async def get_create_result(request: Request, reader: Reader, session: SessionDep) -> Any:
     """DataWorks ``GetCreateWorkflowInstancesResult`` (seed 004 names it for a create's result)."""
     return await run_in_threadpool(create_result, request, reader.user, session, await _fields(request))

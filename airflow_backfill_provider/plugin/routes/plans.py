@@ -40,9 +40,8 @@ PLAN_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {
-                "schema": BackfillPlan.model_json_schema(ref_template="#/components/schemas/{model}")
-            }
+            # BackfillPlan is in the schema's components: every plan answered is one (``PlanOut``)
+            "application/json": {"schema": {"$ref": "#/components/schemas/BackfillPlan"}}
         },
     }
 }

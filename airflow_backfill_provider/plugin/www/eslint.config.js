@@ -5,7 +5,7 @@ import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/"] },
+  { ignores: ["dist/", "node_modules/", "src/openapi-gen/"] },  // openapi-gen: generated (npm run codegen)
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,117 +1,29 @@
-// The page's one door to the server: the provider's REST API (contract §4) and, for DAG and task
+// The page's one door to the server: the provider's REST API (/backfill/api/v1) and, for DAG and task
 // pickers, Airflow's own. Both are same-origin calls that the UI's session cookie authenticates.
 
-export const LOT_STATES = [
-  "pending",
-  "waiting",
-  "blocked",
-  "running",
-  "success",
-  "failed",
-  "skipped",
-  "cancelled",
-] as const;
-export type LotState = (typeof LOT_STATES)[number];
+import { lotStateValues, planStateValues, type components } from "./openapi-gen/schema";
 
-export const PLAN_STATES = ["queued", "running", "paused", "success", "failed", "cancelled"] as const;
-export type PlanState = (typeof PLAN_STATES)[number];
-export const FINAL_PLAN_STATES: readonly string[] = ["success", "failed", "cancelled"];
+type Schemas = components["schemas"];
 
-export interface Plan {
-  id: number;
-  name: string;
-  title?: string | null;
-  dag_id: string;
-  state: PlanState;
-  counts: Record<string, number>;
-  total_lots: number;
-  timezone: string;
-  created_at: string;
-  started_at: string | null;
-  ended_at: string | null;
-  created_by: string | null;
-  warnings: string[];
-  parallelism?: number;
-  [field: string]: unknown;
-}
+// The server's own shapes, generated from its OpenAPI document (openapi-gen/, `npm run codegen`).
+export type LotState = Schemas["LotState"];
+export type PlanState = Schemas["PlanState"];
+export type Action = Schemas["Action"];
+export type Plan = Schemas["PlanOut"];
+export type Lot = Schemas["LotOut"];
+export type TaskInstance = Schemas["TaskInstanceOut"];
+export type LotDetail = Schemas["LotDetailOut"];
+export type CalendarCell = Schemas["CalendarCell"];
+export type Calendar = Schemas["CalendarOut"];
+export type Preview = Schemas["PreviewOut"];
+export type BackfillPlan = Schemas["BackfillPlan"];
+export const LOT_STATES: readonly LotState[] = lotStateValues;
+export const PLAN_STATES: readonly PlanState[] = planStateValues;
 
-export interface Lot {
-  index: number;
-  dag_id: string;
-  label: string;
-  system_date?: string | null;
-  run_id: string | null;
-  logical_date: string | null;
-  data_interval_start: string;
-  data_interval_end: string;
-  state: LotState;
-  reason: string | null;
-  start_date: string | null;
-  end_date: string | null;
-}
+/** Whether a plan has ended (success, failed or cancelled): the server sets ``ended_at`` then. */
+export const hasEnded = (plan: Plan): boolean => plan.ended_at !== null;
 
-export interface TaskInstance {
-  task_id: string;
-  map_index: number;
-  state: string | null;
-  try_number: number;
-  hostname: string | null;
-  start_date: string | null;
-  end_date: string | null;
-  note: string | null;
-  dry_run: boolean;
-  rendered_fields: Record<string, unknown>;
-  error: string | null;
-}
-
-export interface LotDetail extends Lot {
-  task_instances: TaskInstance[];
-  timeline: { state: string; at: string }[];
-}
-
-export interface CalendarCell {
-  dag_id: string;
-  day: string;
-  hour: number | null;
-  state: LotState;
-  counts: Record<string, number>;
-  first_lot: number;
-}
-
-export interface Calendar {
-  granularity: "hour" | "day" | "month" | "year";
-  timezone: string;
-  dags: string[];
-  first_day: string | null;
-  last_day: string | null;
-  cells: CalendarCell[];
-}
-
-export interface Preview {
-  total: number;
-  lots: Lot[];
-  dags: {
-    dag_id: string;
-    run_tasks: string[];
-    dry_run_tasks: string[];
-    self_dependency: boolean;
-    parents: string[];
-  }[];
-  warnings: string[];
-  name: string;
-  timezone: string;
-  data_start: string | null;
-  data_end: string | null;
-  calendar: Calendar | null;
-  estimate: { seconds: number | null; runs_sampled: number; basis: string } | null;
-  asset_consumers: string[];
-  asset_consumers_hidden: number;
-}
-
-export interface FieldError {
-  loc: string;
-  msg: string;
-}
+export type FieldError = Schemas["FieldErrorOut"];
 
 export class ApiError extends Error {
   constructor(
@@ -181,7 +93,7 @@ export const api = {
   listPlans: (
     params: { dag_id?: string; state?: string; q?: string; limit: number; offset: number },
     signal?: AbortSignal,
-  ) => call<{ plans: Plan[]; total: number }>(backfill(`plans${query(params)}`), { signal }),
+  ) => call<Schemas["PlanList"]>(backfill(`plans${query(params)}`), { signal }),
   getPlan: (ref: string | number, signal?: AbortSignal) => call<Plan>(backfill(plan(ref)), { signal }),
   calendar: (ref: string | number, signal?: AbortSignal) =>
     call<Calendar>(backfill(`${plan(ref)}/calendar`), { signal }),
@@ -189,7 +101,7 @@ export const api = {
     ref: string | number,
     params: { state?: string; limit: number; offset: number },
     signal?: AbortSignal,
-  ) => call<{ lots: Lot[]; total: number }>(backfill(`${plan(ref)}/lots${query(params)}`), { signal }),
+  ) => call<Schemas["LotList"]>(backfill(`${plan(ref)}/lots${query(params)}`), { signal }),
   lot: (ref: string | number, index: number, signal?: AbortSignal) =>
     call<LotDetail>(backfill(`${plan(ref)}/lots/${index}`), { signal }),
   preview: (body: unknown, signal?: AbortSignal) =>
@@ -199,8 +111,8 @@ export const api = {
       signal,
     }),
   create: (body: unknown) =>
-    call<{ plan: Plan; created: boolean }>(backfill("plans"), { body: JSON.stringify(body), method: "POST" }),
-  steer: (ref: string | number, action: "pause" | "resume" | "cancel" | "retry", index?: number) =>
+    call<Schemas["CreatedOut"]>(backfill("plans"), { body: JSON.stringify(body), method: "POST" }),
+  steer: (ref: string | number, action: Action, index?: number) =>
     call<Plan>(backfill(`${plan(ref)}/${action}${query({ index })}`), { method: "POST" }),
   /** Airflow's own REST API: DAG ids for the DAG picker. */
   dags: async (pattern: string, signal?: AbortSignal) => {

@@ -2,7 +2,7 @@
 // plan on the page is still being worked on.
 import { useEffect, useState } from "react";
 
-import { api, FINAL_PLAN_STATES, PLAN_STATES, type Plan } from "../api";
+import { api, hasEnded, PLAN_STATES, type Plan } from "../api";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { Pager } from "../components/Pager";
 import { ProgressBar, StateBadge, StateSelect } from "../components/StateBadge";
@@ -46,7 +46,7 @@ export function PlanList({
         signal,
       ),
     key,
-    (found) => !!found?.plans.some((p) => !FINAL_PLAN_STATES.includes(p.state)),
+    (found) => !!found?.plans.some((p) => !hasEnded(p)),
   );
   const total = data?.total ?? 0;
   return (

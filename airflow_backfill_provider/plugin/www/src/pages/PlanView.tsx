@@ -2,7 +2,7 @@
 // per-lot retry, a lot's detail, and the steering buttons. Live while the plan is being worked on.
 import { useEffect, useState } from "react";
 
-import { api, FINAL_PLAN_STATES, LOT_STATES, links, type Lot, type LotDetail, type Plan } from "../api";
+import { api, hasEnded, LOT_STATES, links, type Action, type Lot, type LotDetail, type Plan } from "../api";
 import { CalendarView } from "../components/CalendarView";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { Pager } from "../components/Pager";
@@ -11,20 +11,6 @@ import { between, dateTime, duration, stateColor } from "../format";
 import { usePolled } from "../hooks/usePolled";
 
 const PAGE = 50;
-const RETRYABLE = ["failed", "blocked", "cancelled"];
-
-type Action = "pause" | "resume" | "cancel" | "retry";
-
-/** Which steering a plan in this state accepts (the service refuses the rest with 409). */
-function allowed(plan: Plan): Record<Action, boolean> {
-  const retryable = RETRYABLE.some((s) => (plan.counts[s] ?? 0) > 0);
-  return {
-    pause: plan.state === "queued" || plan.state === "running",
-    resume: plan.state === "paused",
-    cancel: !FINAL_PLAN_STATES.includes(plan.state),
-    retry: retryable,
-  };
-}
 
 export function PlanView({
   planRef,
@@ -43,7 +29,7 @@ export function PlanView({
   const [busy, setBusy] = useState<string | null>(null);
   const [confirmCancel, setConfirmCancel] = useState(false);
 
-  const isLive = (p: Plan | undefined) => !p || !FINAL_PLAN_STATES.includes(p.state);
+  const isLive = (p: Plan | undefined) => !p || !hasEnded(p);
   const plan = usePolled(
     (signal) => api.getPlan(planRef, signal),
     `${planRef}-${version}`,
@@ -97,7 +83,8 @@ export function PlanView({
       </section>
     );
   }
-  const can = allowed(p);
+  // the steering the plan accepts now, as the server decides it (the buttons of the rest are off)
+  const can = (action: Action) => p.actions.includes(action);
   const total = lots.data?.total ?? 0;
   return (
     <section aria-label="backfill plan">
@@ -127,7 +114,7 @@ export function PlanView({
           <button
             type="button"
             aria-label="Pause"
-            disabled={!can.pause || !!busy}
+            disabled={!can("pause") || !!busy}
             onClick={() => steer("pause")}
           >
             Pause
@@ -135,7 +122,7 @@ export function PlanView({
           <button
             type="button"
             aria-label="Resume"
-            disabled={!can.resume || !!busy}
+            disabled={!can("resume") || !!busy}
             onClick={() => steer("resume")}
           >
             Resume
@@ -160,7 +147,7 @@ export function PlanView({
               type="button"
               className="danger"
               aria-label="Cancel"
-              disabled={!can.cancel || !!busy}
+              disabled={!can("cancel") || !!busy}
               onClick={() => setConfirmCancel(true)}
             >
               Cancel
@@ -169,7 +156,7 @@ export function PlanView({
           <button
             type="button"
             aria-label="Retry failed"
-            disabled={!can.retry || !!busy}
+            disabled={!can("retry") || !!busy}
             onClick={() => steer("retry")}
           >
             Retry failed
@@ -261,7 +248,7 @@ export function PlanView({
                   >
                     Details
                   </button>
-                  {RETRYABLE.includes(lot.state) ? (
+                  {lot.retryable && can("retry") ? (
                     <button
                       type="button"
                       aria-label={`Retry lot ${lot.index}`}
