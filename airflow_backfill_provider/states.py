@@ -1,4 +1,4 @@
-"""Lot and plan states (contract §3): one definition, used by the model, service, API, CLI and UI.
+"""Lot and plan states: one definition, used by the model, service, API, CLI and UI.
 
 Like Airflow's ``DagRunState`` they are ``str`` enums, so they compare equal to their words and
 serialise as them.

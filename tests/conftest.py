@@ -36,6 +36,7 @@ TEST_DAG_IDS = (
     "ledger_producer",
     "ledger_consumer",
     "ledger_author",
+    "ledger_author_timeout",
     "dms_flow",
     "dms_nightly",
     "dw_xm",

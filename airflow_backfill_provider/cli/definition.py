@@ -1,4 +1,4 @@
-"""The ``airflow backfill-plans`` command group (contract §5), listed under ``cli`` in get_provider_info."""
+"""The ``airflow backfill-plans`` command group listed under ``cli`` in get_provider_info."""
 
 from __future__ import annotations
 

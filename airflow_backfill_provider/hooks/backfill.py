@@ -1,4 +1,4 @@
-"""The hook for the REST API of backfill plans (contract §6), on ``requests``."""
+"""The hook for the REST API of backfill plans (``/backfill/api/v1``), on ``requests``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import time
 from typing import Any
 
 import requests
+from airflow.configuration import conf
+from airflow.providers.common.compat.sdk import AirflowNotFoundException
 from airflow.sdk import BaseHook
 
 from airflow_backfill_provider.exceptions import BackfillError, FieldError
@@ -36,7 +38,8 @@ class BackfillHook(BaseHook):
     with scheme (``http://localhost:8080``); login and password are an Airflow user's whose rights
     cover the plan's DAGs. The token comes from ``POST /auth/token`` and is renewed before it expires
     (and once more if the server says it has). Without the connection: ``[api] base_url`` and no
-    credentials, which is enough only where the auth manager lets everyone in.
+    credentials, which is enough only where the auth manager lets everyone in; the task log says so.
+    Any other error reading the connection (a secrets backend down, say) is raised.
     Connection errors and 5xx answers are retried (after the server's ``Retry-After`` when it sends
     one: a 503 while its database is busy); 4xx answers raise ``BackfillApiError``.
 
@@ -94,10 +97,13 @@ class BackfillHook(BaseHook):
                 self._base_url = f"{self._base_url}:{conn.port}"
             if conn.login:
                 self._credentials = (conn.login, conn.password or "")
-        except Exception:  # no such connection: [api] base_url, no credentials
-            from airflow.configuration import conf
-
+        except AirflowNotFoundException:
             self._base_url = (conf.get("api", "base_url", fallback="") or "http://localhost:8080").rstrip("/")
+            self.log.warning(
+                "no connection %r: calling %s without credentials ([api] base_url)",
+                self.backfill_conn_id,
+                self._base_url,
+            )
         if not self._base_url.startswith(("http://", "https://")):
             self._base_url = f"http://{self._base_url}"
         self._session = requests.Session()

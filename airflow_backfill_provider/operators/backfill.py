@@ -1,4 +1,4 @@
-"""Submit a backfill plan from a DAG, and optionally wait for it (deferrable) — contract §6."""
+"""Submit a backfill plan from a DAG, and optionally wait for it (deferrable)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 from urllib.parse import quote
 
 from airflow.configuration import conf
+from airflow.providers.common.compat.sdk import XCom
 from airflow.sdk import BaseOperator, BaseOperatorLink
-from airflow.sdk.execution_time.xcom import XCom
 
 from airflow_backfill_provider.hooks.backfill import FINAL_STATES, BackfillHook
 from airflow_backfill_provider.plan.model import BackfillPlan

@@ -1,4 +1,4 @@
-"""The backfill plan: what a user writes (contract §1), validated without Airflow.
+"""The backfill plan: what a user writes, validated without Airflow.
 
 Every check that needs no DAG lives here and reports every bad field at once, each with its dotted
 path and the fix. Checks that need the DAG (task ids, schedule) live in the planner.
@@ -305,7 +305,7 @@ class LotSize:
 
 
 class BackfillPlan(_Strict):
-    """A backfill plan (contract §1). Dates are data time; ranges are inclusive."""
+    """A backfill plan. Dates are data time (the data interval a run processes); ranges are inclusive."""
 
     dag_id: str = Field(pattern=_ID, max_length=250, description="the DAG to backfill")
     name: str | None = Field(
@@ -355,7 +355,12 @@ class BackfillPlan(_Strict):
     self_dependency: Literal["inherit", "on", "off"] = Field(
         default="inherit", description="on: a lot starts only after the lot before it succeeded"
     )
-    parent_check: Literal["none", "all", "scope"] = Field(default="none", description="see contract §2")
+    parent_check: Literal["none", "all", "scope"] = Field(
+        default="none",
+        description="none: a lot looks at nothing outside the plan; scope: a DAG's lot for an interval waits "
+        "for its parent DAGs' lots of that interval in the plan; all: as scope, and every parent outside "
+        "the plan (dry-run upstream tasks, upstream DAGs) must have succeeded for the interval",
+    )
     tasks: TaskSelection = Field(default_factory=TaskSelection)
     downstream_dags: bool = Field(default=False, description="also backfill DAGs that depend on this one")
     dags: DagSelection = Field(default_factory=DagSelection)

@@ -290,11 +290,6 @@ def _day_ranges(spans: Iterable[Span]) -> list[tuple[int, int]]:
     return merged
 
 
-def _whole_day(ranges: list[tuple[int, int]]) -> bool:
-    """The times of day cover 00:00 to 23:59 (``23:59:59`` is how DataWorks writes a day's end)."""
-    return len(ranges) == 1 and ranges[0][0] == 0 and ranges[0][1] >= _LAST_MINUTE
-
-
 def _keep_windows(
     intervals: list[Interval], ordered: list[Span], tz: ZoneInfo, by_schedule: bool = False
 ) -> list[Interval]:

@@ -1,4 +1,4 @@
-"""One error shape for every 4xx and 5xx answer (contract §4), and the request id every answer carries.
+"""One error shape for every 4xx and 5xx answer, and the request id every answer carries.
 
 ``{"error": {"code", "message", "fields": [{"loc", "msg"}], "request_id"}}``; the request id is the
 caller's ``X-Request-ID`` when it is a plain token, else a new one, and is repeated in the header and

@@ -1,9 +1,9 @@
 """Reads wait their turn so that Airflow's own work does not wait for them.
 
 The api-server is one Python process that also serves every running task's execution API calls
-(start, heartbeat, finish) and the plan driver's passes. Twenty pages polling plans, lots and
-calendars on two cores used to take enough of its CPU (and of its interpreter lock) that those
-calls timed out: tasks failed to start and plans stopped moving (``benchmarks/scheduler_load.py
+(start, heartbeat, finish) and the plan driver's passes. Unbounded, twenty pages polling plans,
+lots and calendars on two cores take enough of its CPU (and of its interpreter lock) that those
+calls time out: tasks fail to start and plans stop moving (``benchmarks/scheduler_load.py
 --only reads``). So this process handles at most ``[backfill] concurrent_reads`` of the provider's
 reads at a time; the others wait on the event loop, holding no thread and no database connection.
 A read then waits a little longer; a task never waits for a read.

@@ -1,8 +1,9 @@
-"""Wait for a backfill plan to succeed — contract §6."""
+"""Wait for a backfill plan to succeed, poking or deferred."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from airflow.configuration import conf
@@ -19,6 +20,8 @@ class BackfillPlanSensor(BaseSensorOperator):
     :param backfill_conn_id: connection of type ``backfill`` to the api-server (``BackfillHook``).
     :param deferrable: wait in the triggerer, holding no worker slot (default: ``[operators]
         default_deferrable``); otherwise poke every ``poke_interval`` seconds like any sensor.
+        Deferred or not, the sensor fails (``AirflowSensorTimeout``) after ``timeout`` seconds, and
+        ``soft_fail`` skips it instead, as for Airflow's own sensors.
     """
 
     template_fields: Sequence[str] = ("plan",)
@@ -43,6 +46,7 @@ class BackfillPlanSensor(BaseSensorOperator):
             self.defer(
                 trigger=BackfillPlanTrigger(str(self.plan), self.backfill_conn_id, self.poke_interval),
                 method_name="execute_complete",
+                timeout=timedelta(seconds=self.timeout),
             )
         return None
 

@@ -32,7 +32,6 @@ from airflow_backfill_provider.service.lot_states import ExistingRun, RunChoice,
 from airflow_backfill_provider.service.lots import now, set_state
 from airflow_backfill_provider.service.tables import LotRow, PlanDagRow, PlanRow, in_flight_sql
 from airflow_backfill_provider.states import (
-    ACTIVE_LOTS,
     FINAL_PLANS,
     UNSUCCESSFUL_LOTS,
     LotState,
@@ -40,10 +39,6 @@ from airflow_backfill_provider.states import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def spec_of(plan: PlanRow) -> BackfillPlan:
-    return BackfillPlan.model_validate(dict(plan.spec))
 
 
 def parallelism_of(spec: BackfillPlan, plan_dag: PlanDagRow) -> int:
@@ -121,7 +116,7 @@ def advance(plans: Sequence[PlanRow], session: Session) -> None:
 def _step(
     plan: PlanRow, plan_dags: dict[str, PlanDagRow], in_flight: _Flight, dags: _Dags, session: Session
 ) -> None:
-    spec = spec_of(plan)
+    spec = plan.backfill_plan()
     if plan.state in (PlanState.QUEUED, PlanState.RUNNING) and not _held(plan, spec, plan_dags, session):
         _open_gates(plan, spec, plan_dags, in_flight, dags, session)
     _settle(plan, in_flight, session)
@@ -252,7 +247,7 @@ def _task_plan(plan: PlanRow, spec: BackfillPlan, dag_id: str, dag: Any, dags: _
         try:
             dags.task_plans[key] = select_tasks(spec.selection_of(dag_id), description)
         except Exception as exc:
-            dags.task_plans[key] = f"the plan's task selection no longer fits DAG '{dag_id}': {exc}"
+            dags.task_plans[key] = lot_states.of_selection(dag_id, exc)
     return dags.task_plans[key]
 
 
@@ -303,17 +298,15 @@ def _open_gates(
     session: Session,
 ) -> None:
     """Give the next lots whose gates are open a run, up to the window of each DAG; move the cursor."""
-    # with max_failures, no run waits queued ahead: Airflow would start it at once after a failure
-    ahead = 0 if spec.max_failures else settings.lookahead()
-    window = {dag_id: parallelism_of(spec, d) + ahead for dag_id, d in plan_dags.items()}
-    # Runs queued ahead are topped up in a batch once at most half of them are left, not one by one
-    # as lots end. Until its transaction commits, a pass that makes runs holds a key-share lock on the
-    # plan's Backfill rows (the runs' foreign key), and Airflow's scheduler, which locks those rows
-    # FOR UPDATE SKIP LOCKED to start queued runs, starts none of the plan's runs in a loop that meets
-    # it (a second's idle sleep lost). Lots end just when the scheduler wants to start the next runs;
-    # the queue runs low just after it has started some, the next start a whole run away.
+    windows = {
+        dag_id: lot_states.window(
+            parallelism_of(spec, d), settings.lookahead(), max_failures=spec.max_failures
+        )
+        for dag_id, d in plan_dags.items()
+    }
+    window = {dag_id: size for dag_id, (size, _) in windows.items()}
     budget = {dag_id: window[dag_id] - in_flight.lots[dag_id] for dag_id in plan_dags}
-    low = [d for d in plan_dags if budget[d] > 0 and in_flight.queued[d] <= ahead // 2]
+    low = [d for d in plan_dags if lot_states.tops_up(budget[d], in_flight.queued[d], windows[d][1])]
     if plan.cursor >= plan.total_lots or not low:
         return
     reach = sum(window.values()) * 4
@@ -328,24 +321,24 @@ def _open_gates(
         if verdict == Verdict.GO:
             state, reason = _give_run(plan, spec, plan_dag, lot, dags, session)
         else:
-            state = LotState.BLOCKED if verdict == Verdict.BLOCKED else LotState.WAITING
+            state = lot_states.of_verdict(verdict)
         set_state(lot, state, reason)
-        if lot.run_id is not None:
+        got_run = lot.run_id is not None
+        if got_run:
             budget[dag_id] -= 1
             in_flight.lots[dag_id] += 1
             in_flight.queued[dag_id] += 1
-        if (lot.run_id is not None and plan_dag.self_dependency) or (
-            state == LotState.WAITING and (spec.order != "none" or plan_dag.self_dependency)
+        if lot_states.stops_dag(
+            state, got_run=got_run, self_dependency=plan_dag.self_dependency, ordered=spec.order != "none"
         ):
             stopped.add(dag_id)
         session.flush()  # the next lot's gate may look at this one (self-dependency, parents)
-    undecided = [lot.idx for lot in candidates if lot.run_id is None and lot.state in ACTIVE_LOTS]
-    if undecided:
-        plan.cursor = min(undecided)
-    elif len(candidates) < reach:
-        plan.cursor = plan.total_lots
-    elif candidates:
-        plan.cursor = candidates[-1].idx + 1
+    plan.cursor = lot_states.next_cursor(
+        [lot_states.Candidate(lot.idx, lot.run_id is not None, LotState(lot.state)) for lot in candidates],
+        reach,
+        cursor=plan.cursor,
+        total=plan.total_lots,
+    )
 
 
 def _give_run(
@@ -355,13 +348,11 @@ def _give_run(
 
     Whatever fails here fails this lot alone, with the reason: the rest of the pass goes on.
     """
-    if lot.dag_id in dags.stale:
-        return LotState.FAILED, f"DAG '{lot.dag_id}' is not in Airflow's DAG files any more"
     version = spec.version_of(lot.dag_id)
-    dag = dags.dag(lot.dag_id, session, version)
-    if dag is None:
-        gone = f"version {version} of DAG '{lot.dag_id}'" if version else f"DAG '{lot.dag_id}'"
-        return LotState.FAILED, f"{gone} is gone from Airflow"
+    stale = lot.dag_id in dags.stale
+    dag = None if stale else dags.dag(lot.dag_id, session, version)
+    if why := lot_states.of_target(lot.dag_id, version, stale=stale, found=dag is not None):
+        return LotState.FAILED, why
     task_plan = _task_plan(plan, spec, lot.dag_id, dag, dags)
     if isinstance(task_plan, str):
         return LotState.FAILED, task_plan
@@ -372,7 +363,7 @@ def _give_run(
         raise  # the database was busy or a concurrent writer won a race: the next pass tries again
     except Exception as exc:  # the DAG's own checks (params, run id pattern, ...) refused the run
         lot.run_id = lot.logical_date = None
-        return LotState.FAILED, f"Airflow refused to create its run: {type(exc).__name__}: {exc}"
+        return LotState.FAILED, lot_states.of_refusal(exc)
 
 
 def _materialise(

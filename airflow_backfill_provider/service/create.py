@@ -19,7 +19,7 @@ from airflow_backfill_provider import settings
 from airflow_backfill_provider.exceptions import ConflictError, FieldError, QuotaError
 from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.plan.planner import PlannedBackfill, PlannedDag
-from airflow_backfill_provider.service import advance, audit, driver, plan_states
+from airflow_backfill_provider.service import audit, driver, plan_states
 from airflow_backfill_provider.service.datamodels import CreatedOut, PlanOut
 from airflow_backfill_provider.service.gates import OUTSIDE
 from airflow_backfill_provider.service.locking import start_writing
@@ -64,8 +64,7 @@ def create(
         return CreatedOut(plan=_resubmitted(existing, spec, access, session), created=False)
     audit.record("create", row, list(planned.dags), user, session, total_lots=row.total_lots)
     if not spec.paused:
-        advance.advance([row], session)
-        driver.ensure_driver(session)
+        driver.kick(row, session)
     session.flush()
     return CreatedOut(plan=plan_out(row, session), created=True)
 

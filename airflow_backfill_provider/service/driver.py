@@ -95,6 +95,13 @@ def retire(row: DriverRow) -> None:
     row.updated_at = now()
 
 
+def kick(plan: PlanRow, session: Session) -> None:
+    """A plan just created, resumed or retried moves on in this request (its first lots get runs at
+    once, not a poll later), and the driver runs to carry it on."""
+    advance([plan], session)
+    ensure_driver(session)
+
+
 def ensure_driver(session: Session) -> str:
     """Start the driver unless it runs; returns the id of its triggerer callback."""
     row = lock_driver(session)

@@ -1,4 +1,4 @@
-"""The gates Airflow's scheduler cannot hold: self-dependency and parent checks (contract §2), and
+"""The gates Airflow's scheduler cannot hold: self-dependency and parent checks, and
 what holds a whole plan (``run_window``, ``max_failures``).
 
 Each lot gate answers for one lot, before the lot gets a run: go, wait (with why), or blocked (with

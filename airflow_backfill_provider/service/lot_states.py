@@ -5,7 +5,11 @@
 - ``of_followed``: a lot without a run, from the lots its gates follow (self-dependency, parents);
 - ``of_outside_parents``: ``parent_check: all``, from what is missing outside the plan;
 - ``of_existing_runs``: a lot whose gates are open, from the runs its interval already has;
-- ``of_hold``: the lots next in line of a plan held by ``max_failures`` or ``run_window``.
+- ``of_hold``: the lots next in line of a plan held by ``max_failures`` or ``run_window``;
+- ``of_verdict``: a lot its gates hold;
+- ``of_target``, ``of_selection``, ``of_refusal``: why a lot whose gates are open fails instead of
+  getting a run;
+- ``window``, ``tops_up``, ``stops_dag``, ``next_cursor``: how far a pass goes down a plan's lots.
 
 The pass (``advance.py``, ``gates.py``) reads the database and applies these verdicts;
 ``tests/unit/test_lot_states.py`` tables every case.
@@ -14,11 +18,11 @@ The pass (``advance.py``, ``gates.py``) reads the database and applies these ver
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from airflow_backfill_provider.states import SUCCEEDED_LOTS, UNSUCCESSFUL_LOTS, LotState
+from airflow_backfill_provider.states import ACTIVE_LOTS, SUCCEEDED_LOTS, UNSUCCESSFUL_LOTS, LotState
 
 UTC = dt.timezone.utc
 
@@ -184,3 +188,73 @@ def of_hold(*, failed: int, max_failures: int | None, window_closed: str | None)
     if window_closed is not None:
         return f"outside the run window {window_closed}: lots start inside it", False
     return None, False
+
+
+def of_verdict(verdict: Verdict) -> LotState:
+    """The state of a lot whose gates did not let it go: blocked for good, or waiting."""
+    return LotState.BLOCKED if verdict == Verdict.BLOCKED else LotState.WAITING
+
+
+def of_target(dag_id: str, version: int | None, *, stale: bool, found: bool) -> str | None:
+    """Why a lot whose gates are open cannot get a run from its DAG, or None: the DAG left Airflow's
+    DAG files, or the DAG (or the version the plan pinned) is gone. The lot then fails with this."""
+    if stale:
+        return f"DAG '{dag_id}' is not in Airflow's DAG files any more"
+    if not found:
+        return f"{f'version {version} of ' if version else ''}DAG '{dag_id}' is gone from Airflow"
+    return None
+
+
+def of_selection(dag_id: str, error: Exception) -> str:
+    """Why a lot fails when the plan's task selection no longer fits its DAG as it is now."""
+    return f"the plan's task selection no longer fits DAG '{dag_id}': {error}"
+
+
+def of_refusal(error: Exception) -> str:
+    """Why a lot fails when Airflow's own checks (params, run id pattern, ...) refused its run."""
+    return f"Airflow refused to create its run: {type(error).__name__}: {error}"
+
+
+def window(parallelism: int, lookahead: int, *, max_failures: int | None) -> tuple[int, int]:
+    """A DAG's lots in flight at most in a plan, and of them how many may be queued ahead of
+    Airflow's ``max_active_runs``; with ``max_failures`` none are, as Airflow would start a queued
+    run at once after a failure the plan must first count."""
+    ahead = 0 if max_failures else lookahead
+    return parallelism + ahead, ahead
+
+
+def tops_up(budget: int, queued: int, ahead: int) -> bool:
+    """Whether a DAG's next lots get runs in this pass: it has room in its window and at most half
+    its runs queued ahead are left. Topping up in a batch, not one by one as lots end, keeps the
+    pass's lock on the plan's Backfill rows (the new runs' foreign key) out of most of the
+    scheduler's loops, which lock those rows to start queued runs."""
+    return budget > 0 and queued <= ahead // 2
+
+
+def stops_dag(state: LotState, *, got_run: bool, self_dependency: bool, ordered: bool) -> bool:
+    """Whether a DAG's later lots wait for a later pass after this one: under self-dependency once a
+    lot got a run (the next follows its outcome) or waits; in order (``order`` asc or desc) once a lot
+    waits, so no later lot overtakes it."""
+    if got_run:
+        return self_dependency
+    return state == LotState.WAITING and (ordered or self_dependency)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A lot the pass looked at from the plan's cursor, after its gates were asked."""
+
+    idx: int
+    got_run: bool
+    state: LotState
+
+
+def next_cursor(candidates: Sequence[Candidate], reach: int, *, cursor: int, total: int) -> int:
+    """Where the next pass starts looking: at the first lot still undecided; past the plan's end when
+    the pass saw every lot left (fewer than it reached for); else after the last it saw."""
+    undecided = [c.idx for c in candidates if not c.got_run and c.state in ACTIVE_LOTS]
+    if undecided:
+        return min(undecided)
+    if len(candidates) < reach:
+        return total
+    return candidates[-1].idx + 1 if candidates else cursor

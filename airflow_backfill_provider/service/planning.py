@@ -64,14 +64,18 @@ def plan_lots(
     if errors:
         raise PlanValidationError(errors)
     planned.warnings[:0] = notes
-    if serialized_dag(CONTROLLER_DAG_ID, session) is None:
-        planned.warnings.append(
-            f"the controller DAG '{CONTROLLER_DAG_ID}' is not parsed: lots past the first window will not "
-            "start. Put `from airflow_backfill_provider.engine.controller import controller_dag` in a file "
-            "of your DAGs folder"
-        )
-    elif paused_dag_ids([CONTROLLER_DAG_ID], session):
-        planned.warnings.append(f"the controller DAG '{CONTROLLER_DAG_ID}' is paused: unpause it")
+    if spec.notify is not None:  # the controller DAG's runs send a plan's notifications, nothing else
+        if serialized_dag(CONTROLLER_DAG_ID, session) is None:
+            planned.warnings.append(
+                f"the controller DAG '{CONTROLLER_DAG_ID}' is not parsed: the plan's notifications will "
+                "not be sent. Put `from airflow_backfill_provider.engine.controller import controller_dag` "
+                "in a file of your DAGs folder"
+            )
+        elif paused_dag_ids([CONTROLLER_DAG_ID], session):
+            planned.warnings.append(
+                f"the controller DAG '{CONTROLLER_DAG_ID}' is paused: the plan's notifications wait until "
+                "you unpause it"
+            )
     return planned
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.exceptions import ConflictError, FieldError, PlanValidationError
-from airflow_backfill_provider.service import advance, audit, driver, materialise
+from airflow_backfill_provider.service import audit, driver, materialise
 from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.datamodels import PlanOut
 from airflow_backfill_provider.service.ending import bulk_move, finish, stop_lots, update_backfills
@@ -60,8 +60,7 @@ def resume(ref: str | int, session: Session, *, user: str | None = None) -> Plan
     row = _locked(ref, session)
     row.state = _decide(row, Action.RESUME).value
     update_backfills(row, session, is_paused=False)
-    advance.advance([row], session)
-    driver.ensure_driver(session)
+    driver.kick(row, session)
     session.flush()
     audit.record("resume", row, plan_dag_ids(row, session), user, session)
     return plan_out(row, session)
@@ -125,8 +124,7 @@ def retry(
         None,
     )
     row.cursor = min(row.cursor, first)
-    advance.advance([row], session)
-    driver.ensure_driver(session)
+    driver.kick(row, session)
     session.flush()
     audit.record("retry", row, plan_dag_ids(row, session), user, session, indexes=list(indexes or []))
     return plan_out(row, session)
@@ -170,7 +168,7 @@ def _rerun(row: PlanRow, lot: LotRow, session: Session) -> bool:
     plan_dag = session.get(PlanDagRow, (row.id, lot.dag_id))
     if run is None or dag is None or plan_dag is None:
         return False
-    spec = advance.spec_of(row)
+    spec = row.backfill_plan()
     marker = materialise.lot_marker(spec, row.name, lot.dag_id, plan_dag.dry_run_tasks)
     adopted = materialise.adopt_run(dag, run, row, spec, plan_dag, lot, marker, session)
     materialise.prepare_task_instances(adopted, dag, marker=marker, plan_name=row.name, session=session)

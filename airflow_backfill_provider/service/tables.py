@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.states import ACTIVE_LOTS, LotState
 
 UTC = dt.timezone.utc
@@ -71,6 +72,10 @@ class PlanRow(Base):
     created_by: Mapped[str | None] = mapped_column(String(250))
     cursor: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     """lowest index of a lot the gates have not decided yet: lots before it have a run or a final state"""
+
+    def backfill_plan(self) -> BackfillPlan:
+        """The stored plan as its model (validated: read only where a step needs the whole plan)."""
+        return BackfillPlan.model_validate(dict(self.spec))
 
 
 class PlanDagRow(Base):

@@ -25,12 +25,31 @@ def hook(airflow: Airflow, monkeypatch: pytest.MonkeyPatch) -> BackfillHook:
     return BackfillHook("backfill_test", retries=1)
 
 
-def test_operator_submits_a_templated_plan_waits_deferred_and_the_sensor_confirms(airflow: Airflow):
+def default_connection(airflow: Airflow) -> None:
+    """``backfill_default``, the DAG author's tasks' connection, as admin."""
     existing = airflow.client().get(f"{airflow.url}/api/v2/connections/backfill_default")
     if existing.status_code == 404:
         airflow.api(
             "POST", "/api/v2/connections", json={"connection_id": "backfill_default", **connection(airflow)}
         )
+
+
+def task_states(airflow: Airflow, dag_id: str, run_id: str, task_id: str, timeout: float) -> list[str]:
+    """The states the task instance went through (as polled) until its run ended."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ti = airflow.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
+        if not seen or seen[-1] != ti["state"]:
+            seen.append(ti["state"])
+        if airflow.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"] in ("success", "failed"):
+            return seen
+        time.sleep(1)
+    return seen
+
+
+def test_operator_submits_a_templated_plan_waits_deferred_and_the_sensor_confirms(airflow: Airflow):
+    default_connection(airflow)
     run = airflow.api(
         "POST",
         "/api/v2/dags/ledger_author/dagRuns",
@@ -58,6 +77,30 @@ def test_operator_submits_a_templated_plan_waits_deferred_and_the_sensor_confirm
     assert links["extra_links"]["Backfill plan"].endswith("/plugin/backfill-plans?plan=author-20240910"), (
         links
     )
+
+
+def test_a_deferred_sensor_fails_after_its_timeout_on_a_plan_that_does_not_end(airflow: Airflow):
+    default_connection(airflow)
+    airflow.api(
+        "POST",
+        f"{API}/plans",
+        json={
+            "dag_id": "ledger_hourly",
+            "name": "held",
+            "lot": "12h",
+            "ranges": [{"start": "2024-11-01", "end": "2024-11-05"}],
+        },
+    )
+    assert airflow.api("POST", f"{API}/plans/held/pause")["state"] == "paused"
+    run = airflow.api(
+        "POST",
+        "/api/v2/dags/ledger_author_timeout/dagRuns",
+        json={"logical_date": None, "dag_run_id": "sensor_timeout", "conf": {"plan": "held"}},
+    )
+    states = task_states(airflow, "ledger_author_timeout", run["dag_run_id"], "wait", timeout=120)
+    assert states[-1] == "failed" and "deferred" in states, states
+    assert get(airflow, "/plans/held")["state"] == "paused"  # the sensor gave up; the plan is untouched
+    airflow.api("POST", f"{API}/plans/held/cancel")
 
 
 def test_notify_calls_each_notifier_once_when_the_plan_ends(airflow: Airflow):
@@ -190,4 +233,10 @@ def test_openapi_document_lists_every_call(airflow: Airflow):
         "/api/v1/plans/{plan}/retry",
     }
     body = document["paths"]["/api/v1/plans"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert "parallelism" in body["properties"]
+    assert body == {"$ref": "#/components/schemas/BackfillPlan"}
+    plan = document["components"]["schemas"]["BackfillPlan"]
+    assert {"dag_id", "parallelism", "parent_check", "tasks"} <= set(plan["properties"])
+    assert (
+        "none: a lot looks at nothing outside the plan" in plan["properties"]["parent_check"]["description"]
+    )
+    assert "contract" not in json.dumps(document)  # it speaks for itself: no document outside the package

@@ -25,13 +25,13 @@ def test_page_opens_from_the_navigation(page: Callable[[str], Page], airflow: Ai
     assert ui.driver.current_url.endswith(NAV)
     row = ui.one('tr[data-plan="ui-nav-listed"]')
     assert "paused" in row.text and "ledger_daily" in row.text
+    ui.shot("plans")  # docs/plans.png: the list, with the plans the run made so far in their states
     # the text filter asks the server and keeps only matching plans
     ui.type("Filter by text", "nav-listed")
     ui.wait(lambda: len(ui.all("tbody tr[data-plan]")) == 1, what="one plan left by the filter")
     ui.type("Filter by text", "no-plan-is-called-this")
     ui.wait(lambda: not ui.all("tbody tr[data-plan]"), what="no plan left")
     assert "No plan matches" in ui.text()
-    ui.shot("plans")
     assert not ui.console_errors()
 
 

@@ -7,17 +7,26 @@ import datetime as dt
 import pytest
 
 from airflow_backfill_provider.service.lot_states import (
+    Candidate,
     ExistingRun,
     Followed,
     RunChoice,
     RunSeen,
     Verdict,
+    next_cursor,
     of_existing_runs,
     of_followed,
     of_hold,
     of_missing_run,
     of_outside_parents,
+    of_refusal,
     of_run,
+    of_selection,
+    of_target,
+    of_verdict,
+    stops_dag,
+    tops_up,
+    window,
 )
 from airflow_backfill_provider.states import LotState
 
@@ -139,3 +148,93 @@ def test_what_holds_a_plans_next_lots(seen: dict, reason: str | None, final: boo
     found, found_final = of_hold(**seen)
     assert found_final is final
     assert (found is None) if reason is None else (reason in (found or ""))
+
+
+def test_a_lot_its_gates_hold_is_blocked_for_good_or_waits():
+    assert of_verdict(Verdict.BLOCKED) == LotState.BLOCKED
+    assert of_verdict(Verdict.WAIT) == LotState.WAITING
+
+
+TARGETS = [
+    # (version, stale, found, reason)
+    (None, False, True, None),
+    (None, True, True, "DAG 'd' is not in Airflow's DAG files any more"),
+    (None, True, False, "DAG 'd' is not in Airflow's DAG files any more"),
+    (None, False, False, "DAG 'd' is gone from Airflow"),
+    (3, False, False, "version 3 of DAG 'd' is gone from Airflow"),
+]
+
+
+@pytest.mark.parametrize(("version", "stale", "found", "reason"), TARGETS)
+def test_why_a_lot_whose_gates_are_open_gets_no_run(version, stale, found, reason):
+    assert of_target("d", version, stale=stale, found=found) == reason
+
+
+def test_a_selection_that_no_longer_fits_and_a_refused_run_fail_the_lot_saying_why():
+    assert of_selection("d", ValueError("no task 'x'")) == (
+        "the plan's task selection no longer fits DAG 'd': no task 'x'"
+    )
+    assert of_refusal(ValueError("param 'n' must be an integer")) == (
+        "Airflow refused to create its run: ValueError: param 'n' must be an integer"
+    )
+
+
+WINDOWS = [
+    # (parallelism, lookahead, max_failures, window, ahead)
+    (4, 2, None, 6, 2),
+    (4, 2, 3, 4, 0),  # with max_failures nothing waits queued ahead
+    (1, 0, None, 1, 0),
+]
+
+
+@pytest.mark.parametrize(("parallelism", "lookahead", "max_failures", "size", "ahead"), WINDOWS)
+def test_a_dags_window_in_a_plan(parallelism, lookahead, max_failures, size, ahead):
+    assert window(parallelism, lookahead, max_failures=max_failures) == (size, ahead)
+
+
+TOP_UPS = [
+    # (budget, queued, ahead, tops up)
+    (0, 0, 4, False),  # no room
+    (2, 3, 4, False),  # more than half the runs queued ahead are left
+    (2, 2, 4, True),
+    (1, 0, 0, True),  # nothing queued ahead: each lot that ends makes room for the next
+    (1, 1, 0, False),
+]
+
+
+@pytest.mark.parametrize(("budget", "queued", "ahead", "expected"), TOP_UPS)
+def test_when_a_dags_next_lots_get_runs(budget, queued, ahead, expected):
+    assert tops_up(budget, queued, ahead) is expected
+
+
+STOPS = [
+    # (state, got_run, self_dependency, ordered, stops)
+    (LotState.PENDING, True, True, False, True),  # the next lot follows this one's outcome
+    (LotState.PENDING, True, False, True, False),
+    (LotState.WAITING, False, False, True, True),  # no later lot overtakes a waiting one
+    (LotState.WAITING, False, True, False, True),
+    (LotState.WAITING, False, False, False, False),  # order: none
+    (LotState.SKIPPED, False, True, True, False),
+    (LotState.BLOCKED, False, True, True, False),
+    (LotState.FAILED, False, True, True, False),
+]
+
+
+@pytest.mark.parametrize(("state", "got_run", "self_dependency", "ordered", "expected"), STOPS)
+def test_when_a_dags_later_lots_wait_for_the_next_pass(state, got_run, self_dependency, ordered, expected):
+    assert stops_dag(state, got_run=got_run, self_dependency=self_dependency, ordered=ordered) is expected
+
+
+CURSORS = [
+    # (candidates, reach, cursor, total, next cursor)
+    ([Candidate(5, True, LotState.PENDING), Candidate(6, False, LotState.WAITING)], 8, 5, 20, 6),
+    ([Candidate(5, False, LotState.PENDING), Candidate(6, False, LotState.WAITING)], 2, 5, 20, 5),
+    ([Candidate(5, True, LotState.PENDING), Candidate(6, False, LotState.SKIPPED)], 8, 5, 20, 20),  # all seen
+    ([Candidate(5, True, LotState.PENDING), Candidate(6, False, LotState.BLOCKED)], 2, 5, 20, 7),
+    ([], 8, 5, 20, 20),
+]
+
+
+@pytest.mark.parametrize(("candidates", "reach", "cursor", "total", "expected"), CURSORS)
+def test_where_the_next_pass_starts_looking(candidates, reach, cursor, total, expected):
+    assert next_cursor(candidates, reach, cursor=cursor, total=total) == expected

@@ -1,4 +1,4 @@
-"""``/plans``: create, preview, list and read plans and their lots (contract §4)."""
+"""``/plans``: create, preview, list and read plans and their lots."""
 
 from __future__ import annotations
 

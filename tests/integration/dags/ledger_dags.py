@@ -181,6 +181,23 @@ with DAG("ledger_author", schedule=None, start_date=START, catchup=False, is_pau
     submit >> check
 
 
+# the sensor deferred on a plan that does not end in time: it fails after its timeout, as Airflow's
+# own deferred sensors do (the trigger keeps the sensor's timeout)
+with DAG(
+    "ledger_author_timeout", schedule=None, start_date=START, catchup=False, is_paused_upon_creation=False
+):
+    from airflow_backfill_provider import BackfillPlanSensor
+
+    BackfillPlanSensor(
+        task_id="wait",
+        plan="{{ dag_run.conf['plan'] }}",
+        poke_interval=2,
+        timeout=4,
+        deferrable=True,
+        retries=0,
+    )
+
+
 # Params with a schema: task_params and conf must fit them (never bypass their validation)
 with DAG(
     "ledger_guarded",

@@ -313,7 +313,7 @@ export interface components {
     Action: "pause" | "resume" | "cancel" | "retry";
     /**
      * BackfillPlan
-     * @description A backfill plan (contract §1). Dates are data time; ranges are inclusive.
+     * @description A backfill plan. Dates are data time (the data interval a run processes); ranges are inclusive.
      */
     BackfillPlan: {
       /**
@@ -404,7 +404,7 @@ export interface components {
       parallelism: number | null;
       /**
        * Parent Check
-       * @description see contract §2
+       * @description none: a lot looks at nothing outside the plan; scope: a DAG's lot for an interval waits for its parent DAGs' lots of that interval in the plan; all: as scope, and every parent outside the plan (dry-run upstream tasks, upstream DAGs) must have succeeded for the interval
        * @default none
        * @enum {string}
        */

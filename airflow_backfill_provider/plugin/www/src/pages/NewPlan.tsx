@@ -1,4 +1,4 @@
-// The new-plan form: every plan field (contract §1), the DAG's own tasks as pickers, a live preview
+// The new-plan form: every plan field, the DAG's own tasks as pickers, a live preview
 // from the server while typing, errors next to their fields, and the plan as YAML to read or paste.
 import yaml from "js-yaml";
 import { useState } from "react";
