@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from airflow.cli.simple_table import AirflowConsole
+from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.exceptions import BackfillError, FieldError, PlanValidationError
 from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.service import create as creating
-from airflow_backfill_provider.service import planning, queries, steering
+from airflow_backfill_provider.service import health, planning, queries, steering
 from airflow_backfill_provider.service.datamodels import PlanOut
 from airflow_backfill_provider.service.locking import committed
 from airflow_backfill_provider.states import FINAL_LOTS, FINAL_PLANS, LotState, PlanState
@@ -60,12 +62,14 @@ def _print(rows: list[dict[str, Any]], output: str, columns: tuple[str, ...]) ->
         _out(json.dumps(rows, indent=2))
     elif output == "yaml":
         _out(yaml.safe_dump(rows, sort_keys=False).rstrip("\n"))
-    else:
-        from airflow.cli.simple_table import AirflowConsole
-
+    else:  # Airflow's console reads rich markup: "[backfill] api_url" is text here
         AirflowConsole(file=sys.__stdout__).print_as(
-            data=[{c: row.get(c) for c in columns} for row in rows], output=output
+            data=[{c: _plain(row.get(c)) for c in columns} for row in rows], output=output
         )
+
+
+def _plain(value: Any) -> Any:
+    return escape(value) if isinstance(value, str) else value
 
 
 def _out(text: str) -> None:
@@ -248,3 +252,18 @@ def cancel(args: Any) -> None:
 @_reports_errors
 def retry(args: Any) -> None:
     _steer(steering.retry, args, indexes=args.index)
+
+
+def doctor(args: Any) -> None:
+    """Whether this deployment can run plans: each check, what it found and the fix; exits 1 when a
+    required check fails (the controller DAG is needed only for notifications)."""
+    try:
+        with _session() as session:
+            found = health.diagnose(session)
+    except Exception as exc:  # not even a session: say so as a failed check
+        found = [
+            health.Check("database", False, f"{type(exc).__name__}: {exc}", "make the database reachable")
+        ]
+    _print([c.to_dict() for c in found], args.output, ("name", "ok", "found", "fix"))
+    if any(c.required and not c.ok for c in found):
+        raise SystemExit(1)

@@ -72,6 +72,11 @@ def get_cli_commands() -> list[GroupCommand]:
                 _command("resume", "Continue a paused plan", (ARG_PLAN, ARG_OUTPUT)),
                 _command("cancel", "Cancel a plan and stop its running lots", (ARG_PLAN, ARG_OUTPUT)),
                 _command("retry", "Run failed and blocked lots again", (ARG_PLAN, ARG_INDEX, ARG_OUTPUT)),
+                _command(
+                    "doctor",
+                    "Check this deployment: plugin mounted, tables at head, keys, triggerer, controller DAG",
+                    (ARG_OUTPUT,),
+                ),
             ],
         )
     ]

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow.models.dag import DagModel
+from airflow.models.dagrun import DagRun
 from sqlalchemy import and_, exists, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -62,8 +64,6 @@ class _Dags:
 
 
 def _read_dags(dag_ids: set[str], session: Session) -> _Dags:
-    from airflow.models.dag import DagModel
-
     rows = session.execute(
         select(DagModel.dag_id, DagModel.is_paused, DagModel.is_stale).where(DagModel.dag_id.in_(dag_ids))
     ).all()
@@ -158,8 +158,6 @@ def _follow_runs(
     session: Session,
 ) -> dict[int, _Flight]:
     """Lots follow their runs; returns each plan's lots in flight."""
-    from airflow.models.dagrun import DagRun
-
     by_id = {p.id: p for p in plans}
     in_flight = {p.id: _Flight() for p in plans}
     may_park = {p.id: _may_dry_run(p) for p in plans}

@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from airflow.models.log import Log
 from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.service.tables import PlanRow
@@ -20,8 +21,6 @@ EVENT_PREFIX = "backfill_plan_"
 def record(
     action: str, plan: PlanRow, dag_ids: Sequence[str], user: str | None, session: Session, **extra: Any
 ) -> None:
-    from airflow.models.log import Log
-
     details = json.dumps({"plan": plan.name, "plan_id": plan.id, "state": plan.state, **extra}, default=str)
     for dag_id in dict.fromkeys(dag_ids):
         session.add(

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 
+from airflow.models.backfill import Backfill, ReprocessBehavior
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -185,8 +186,6 @@ def _insert_backfill(
     session: Session,
 ) -> int:
     """The Airflow Backfill row of one DAG of the plan (Airflow's Backfills tab shows it); its id."""
-    from airflow.models.backfill import Backfill, ReprocessBehavior
-
     reprocess = {
         "none": ReprocessBehavior.NONE,
         "failed": ReprocessBehavior.FAILED,

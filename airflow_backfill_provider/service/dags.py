@@ -6,6 +6,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from airflow.dag_processing.bundles.manager import DagBundlesManager
+from airflow.models.dag import DagModel
+from airflow.models.dag_version import DagVersion
+from airflow.models.dagbag import DBDagBag
+from airflow.models.serialized_dag import SerializedDagModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,8 +21,6 @@ from airflow_backfill_provider.plan.model import BackfillPlan
 
 def serialized_dag(dag_id: str, session: Session, version: int | None = None) -> Any | None:
     """The DAG as Airflow serialized it: its latest version, or version number ``version``."""
-    from airflow.models.dagbag import DBDagBag
-
     if version is None:
         return DBDagBag().get_latest_version_of_dag(dag_id, session=session)
     row = dag_version_row(dag_id, version, session)
@@ -25,8 +28,6 @@ def serialized_dag(dag_id: str, session: Session, version: int | None = None) ->
 
 
 def dag_version_row(dag_id: str, version: int, session: Session) -> Any | None:
-    from airflow.models.dag_version import DagVersion
-
     return session.scalar(
         select(DagVersion).where(DagVersion.dag_id == dag_id, DagVersion.version_number == version)
     )
@@ -39,9 +40,6 @@ def dag_version_errors(dag_id: str, version: int, session: Session) -> list[Fiel
     version; a bundle that keeps no versions (the DAGs folder's LocalDagBundle) always runs the
     latest code, so an earlier version there would be a promise nobody keeps.
     """
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.models.dag_version import DagVersion
-
     numbers = list(session.scalars(select(DagVersion.version_number).where(DagVersion.dag_id == dag_id)))
     if not numbers:
         return []  # the DAG itself is unknown: the planner says so
@@ -75,8 +73,6 @@ def dag_version_errors(dag_id: str, version: int, session: Session) -> list[Fiel
 
 def dag_graph(session: Session) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """(downstream, upstream) DAG ids of every DAG, through assets, sensors and triggers."""
-    from airflow.models.serialized_dag import SerializedDagModel
-
     producers: dict[tuple[str, str], set[str]] = defaultdict(set)
     consumers: dict[tuple[str, str], set[str]] = defaultdict(set)
     downstream: dict[str, set[str]] = defaultdict(set)
@@ -100,8 +96,6 @@ def dag_graph(session: Session) -> tuple[dict[str, set[str]], dict[str, set[str]
 
 
 def paused_dag_ids(dag_ids: Iterable[str], session: Session) -> set[str]:
-    from airflow.models.dag import DagModel
-
     ids = list(dag_ids)
     return set(session.scalars(select(DagModel.dag_id).where(DagModel.dag_id.in_(ids), DagModel.is_paused)))
 

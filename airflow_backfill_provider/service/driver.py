@@ -22,6 +22,9 @@ import time
 import uuid
 from typing import Any
 
+from airflow.models.callback import ACTIVE_STATES, Callback, TriggererCallback
+from airflow.models.trigger import Trigger
+from airflow.utils.state import CallbackState
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -122,8 +125,6 @@ def _alive(callback_id: str, session: Session) -> bool:
     here: a callback replaces it, and the old trigger ends on its next pass (its token is no longer
     current).
     """
-    from airflow.models.callback import ACTIVE_STATES, Callback
-
     try:
         key = uuid.UUID(callback_id)
     except ValueError:
@@ -144,10 +145,6 @@ class _DriverCallback:
 
 def _start(token: str, session: Session) -> str:
     """A trigger running ``PlanDriverTrigger`` with ``token``, owned by a queued triggerer callback."""
-    from airflow.models.callback import TriggererCallback
-    from airflow.models.trigger import Trigger
-    from airflow.utils.state import CallbackState
-
     callback = TriggererCallback(_DriverCallback(), prefix="backfill_driver")
     callback.trigger = Trigger(
         classpath=TRIGGER_CLASSPATH,

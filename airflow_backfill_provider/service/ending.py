@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow.api.common.mark_tasks import set_dag_run_state_to_failed
+from airflow.models.backfill import Backfill
+from airflow.models.dagrun import DagRun
 from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import Session
 
@@ -37,8 +40,6 @@ def finish(plan: PlanRow, state: PlanState, session: Session) -> None:
 def update_backfills(plan: PlanRow, session: Session, **values: Any) -> None:
     """Set ``values`` on the Airflow Backfill rows of the plan's DAGs (pause, completion); rows that
     already have them are not written (the driver's pass sets a held plan's pause every time)."""
-    from airflow.models.backfill import Backfill
-
     ids = select(PlanDagRow.backfill_id).where(PlanDagRow.plan_id == plan.id).scalar_subquery()
     changed = or_(*(getattr(Backfill, key).is_distinct_from(value) for key, value in values.items()))
     session.execute(
@@ -53,9 +54,6 @@ def stop_lots(row: PlanRow, session: Session, state: LotState, reason: str) -> N
     """Every lot not done ends in ``state``: the runs of lots in flight fail (their running tasks stop)
     where they are still the plan's own, the lots that never started move in bulk; the plan's Backfill
     rows are paused. Cancel does this, and so does a plan stopped by ``max_failures`` (with ``blocked``)."""
-    from airflow.api.common.mark_tasks import set_dag_run_state_to_failed
-    from airflow.models.dagrun import DagRun
-
     update_backfills(row, session, is_paused=True)
     own = select(PlanDagRow.backfill_id).where(PlanDagRow.plan_id == row.id)
     ours = {

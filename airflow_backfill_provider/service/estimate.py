@@ -6,6 +6,7 @@ import math
 import statistics
 from collections import Counter
 
+from airflow.models.dagrun import DagRun
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,8 +19,6 @@ SAMPLE_RUNS = 20
 
 def recent_durations(dag_id: str, session: Session) -> list[float]:
     """Seconds taken by the DAG's last successful runs, newest first."""
-    from airflow.models.dagrun import DagRun
-
     rows = session.execute(
         select(DagRun.start_date, DagRun.end_date)
         .where(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from airflow.models.dagrun import DagRun
+from airflow.models.taskinstance import TaskInstance as TI
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -90,8 +92,6 @@ def _parent_lot(plan: PlanRow, lot: LotRow, parent: str, dag_count: int, session
 def _covering(lot: LotRow) -> Any:
     """A run covers the lot's interval when its data interval contains it, or, for a zero-length
     interval (Airflow 3's cron trigger timetables), when that instant falls inside the lot."""
-    from airflow.models.dagrun import DagRun
-
     return or_(
         and_(DagRun.data_interval_start <= lot.start, DagRun.data_interval_end >= lot.end),
         and_(
@@ -106,9 +106,6 @@ def _missing_outside_parents(
     spec: BackfillPlan, plan_dag: PlanDagRow, lot: LotRow, session: Session
 ) -> str | None:
     """``parent_check: all``: dry-run upstream tasks and upstream DAGs must have succeeded for the interval."""
-    from airflow.models.dagrun import DagRun
-    from airflow.models.taskinstance import TaskInstance as TI
-
     covering = _covering(lot)
     for parent in plan_dag.parents:
         if parent.startswith(OUTSIDE):

@@ -20,6 +20,13 @@ import secrets
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
+from airflow.models.asset import AssetEvent, AssetModel, DagScheduleAssetReference
+from airflow.models.backfill import BackfillDagRun
+from airflow.models.dagrun import DagRun
+from airflow.models.pool import Pool
+from airflow.models.taskinstance import TaskInstance as TI
+from airflow.utils.state import DagRunState
+from airflow.utils.types import DagRunTriggeredByType, DagRunType
 from sqlalchemy import and_, delete, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -40,8 +47,6 @@ from airflow_backfill_provider.service.tables import UTC, LotRow, PlanDagRow, Pl
 
 def ensure_parked_pool(session: Session) -> None:
     """The 0-slot pool of dry-run tasks, made by the first plan; two first plans at once both find it."""
-    from airflow.models.pool import Pool
-
     if session.scalar(select(Pool.pool).where(Pool.pool == PARKED_POOL)) is not None:
         return
     try:
@@ -71,8 +76,6 @@ def is_own_run_id(run_id: str, base: str) -> bool:
 def free_run_id(dag_id: str, base: str, session: Session) -> str:
     """``base``, or ``base__2``, ``base__3``... while a run of the DAG (one made by hand under a plan's
     predictable id, say) already holds it: a squatted run id never stops a lot or a plan."""
-    from airflow.models.dagrun import DagRun
-
     taken = set(
         session.scalars(
             select(DagRun.run_id).where(
@@ -113,8 +116,6 @@ def lot_conf(spec: BackfillPlan, marker: LotMarker | None, binding: signing.RunB
 
 
 def _binding(dag_id: str, run_id: str, logical_date: dt.datetime | None) -> signing.RunBinding:
-    from airflow.utils.types import DagRunType
-
     return signing.RunBinding(dag_id, run_id, signing.iso_utc(logical_date), DagRunType.BACKFILL_JOB.value)
 
 
@@ -142,8 +143,6 @@ def free_logical_date(dag_id: str, start: dt.datetime, session: Session) -> dt.d
 
 def _runs_near(dag_id: str, start: dt.datetime, session: Session) -> list[Any]:
     """Runs whose logical date is ``start`` or up to a millisecond later: the DagRun unique index finds them."""
-    from airflow.models.dagrun import DagRun
-
     return list(
         session.scalars(
             select(DagRun).where(
@@ -232,8 +231,6 @@ def prepare_task_instances(
 
 def flip_parked(dag_run_ids: Iterable[tuple[str, str]], session: Session) -> None:
     """Parked dry-run tasks that Airflow found ready (state scheduled) end in success now."""
-    from airflow.models.taskinstance import TaskInstance as TI
-
     pairs = list(dag_run_ids)
     if not pairs:
         return
@@ -259,8 +256,6 @@ def unlink_running(runs: Collection[tuple[int, int]], session: Session) -> None:
     (plan order, ``parallelism``, pause); ``parallelism`` keeps counting running runs by their
     ``backfill_id``, which stays. This is the upstream fix (apache/airflow#72730) done from outside.
     """
-    from airflow.models.backfill import BackfillDagRun
-
     if runs:  # (backfill id, run id) pairs, every plan's in one statement
         session.execute(
             delete(BackfillDagRun)
@@ -280,10 +275,6 @@ def create_run(
     session: Session,
 ) -> Any:
     """A new QUEUED backfill run ``run_id`` for the lot, with its BackfillDagRun row (plan order)."""
-    from airflow.models.backfill import BackfillDagRun
-    from airflow.utils.state import DagRunState
-    from airflow.utils.types import DagRunTriggeredByType, DagRunType
-
     logical_date = free_logical_date(dag.dag_id, lot.start, session)
     run = dag.create_dagrun(
         run_id=run_id,
@@ -314,9 +305,6 @@ def pin_version(run: Any, version: int, session: Session) -> None:
     """Run ``run`` on version ``version`` of its DAG (``dag_version``): its serialized DAG for the
     scheduler, its bundle version for the workers. Airflow's ``create_dagrun`` always records the
     latest; the run's task instances were made from the older DAG already (the DAG given to it)."""
-    from airflow.models.dagrun import DagRun
-    from airflow.models.taskinstance import TaskInstance as TI
-
     row = dag_version_row(run.dag_id, version, session)
     if row is None:  # checked at create; removed since by `airflow db clean`
         raise ValueError(f"version {version} of DAG '{run.dag_id}' is gone from Airflow")
@@ -352,11 +340,6 @@ def adopt_run(
     place in plan order, ``run_after`` (``run_future``), conf, and (in ``prepare_task_instances``)
     dry-run tasks, pool, priority and queue.
     """
-    from airflow.models.backfill import BackfillDagRun
-    from airflow.models.dagrun import DagRun
-    from airflow.utils.state import DagRunState
-    from airflow.utils.types import DagRunTriggeredByType, DagRunType
-
     # the run is the plan's (type, Backfill, signed conf) before Airflow's clear resets its task
     # instances, so the mutation hook already routes them as the plan says
     session.execute(
@@ -419,9 +402,6 @@ def record_asset_changes(dag: Any, dag_id: str, run_id: str, plan_name: str, ses
     """A lot run of a plan with ``asset_events: suppress`` has ended: the asset changes its successful
     tasks made are recorded (``AssetEvent`` rows, so lineage stays true) without queueing any consumer
     DAG, which Airflow does only for the events a task reports itself."""
-    from airflow.models.asset import AssetEvent, AssetModel
-    from airflow.models.taskinstance import TaskInstance as TI
-
     writes = {t.task_id: outlet_assets(t) for t in dag.tasks} if dag is not None else {}
     writes = {task_id: assets for task_id, assets in writes.items() if assets}
     if not writes:
@@ -465,8 +445,6 @@ def record_asset_changes(dag: Any, dag_id: str, run_id: str, plan_name: str, ses
 def consumers_of(dags: Mapping[str, Any], runs: Mapping[str, Collection[str]], session: Session) -> list[str]:
     """The DAGs Airflow schedules on the asset events of these tasks (``runs``: DAG -> its tasks that
     run), each once."""
-    from airflow.models.asset import AssetModel, DagScheduleAssetReference
-
     keys = sorted(
         {
             key

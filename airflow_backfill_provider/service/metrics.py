@@ -38,6 +38,8 @@ REASONS = (
 def _stats() -> Any:
     """Airflow's own metrics module, the one the api-server sets up from ``[metrics]`` at its start
     (``airflow.sdk``'s ``Stats`` is a copy of it that only task processes set up)."""
+    # lazy, on purpose: an internal module of Airflow's, looked up when a metric is first sent, so that
+    # importing the service never depends on where a release keeps it
     from airflow._shared.observability.metrics import stats
 
     return stats

@@ -11,6 +11,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from airflow.configuration import conf
+from airflow.utils.state import DagRunState
+from airflow.utils.types import DagRunTriggeredByType, DagRunType
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,8 +40,6 @@ def notify_errors(spec: BackfillPlan) -> list[FieldError]:
 
 def page_url(plan_name: str) -> str:
     """The plan's page in Airflow's UI."""
-    from airflow.configuration import conf
-
     base = str(conf.get("api", "base_url", fallback="") or "").rstrip("/")
     return f"{base}/plugin/backfill-plans?plan={quote(plan_name)}"
 
@@ -62,9 +63,6 @@ def _failed_lots(plan: PlanRow, session: Session) -> list[dict[str, Any]]:
 
 def start_notify_run(plan: PlanRow, state: str, counts: dict[str, int], session: Session) -> str | None:
     """One run of the controller DAG whose ``notify`` task tells the plan's targets (if ``on`` says so)."""
-    from airflow.utils.state import DagRunState
-    from airflow.utils.types import DagRunTriggeredByType, DagRunType
-
     notify = plan.spec.get("notify") or {}
     if not notify or OUTCOME.get(state) not in notify.get("on", ()):
         return None

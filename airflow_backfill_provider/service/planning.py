@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from airflow.models.pool import Pool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -155,8 +156,6 @@ def _routing_errors(
     """``pool`` must exist, and ``pool`` and ``queue`` must be ones a backfill may use: those the
     plan's DAGs' tasks use already, or those ``[backfill] allowed_pools`` / ``allowed_queues`` list,
     unless the caller may edit pools (Airflow's own API lets nobody else route tasks)."""
-    from airflow.models.pool import Pool
-
     if spec.pool is None and spec.queue is None:
         return []
     if spec.pool is not None and session.scalar(select(Pool.pool).where(Pool.pool == spec.pool)) is None:

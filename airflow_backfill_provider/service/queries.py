@@ -8,6 +8,10 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from airflow.models.dagrun import DagRun
+from airflow.models.renderedtifields import RenderedTaskInstanceFields as RTIF
+from airflow.models.taskinstance import TaskInstance as TI
+from airflow.models.xcom import XComModel
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -161,9 +165,6 @@ def lot_detail(
 ) -> LotDetailOut:
     """A lot with its run's task instances (``task_instances``: what Airflow's API shows to whom may
     read task instances) and their failed tries' log tails (``logs``: to whom may read task logs)."""
-    from airflow.models.dagrun import DagRun
-    from airflow.models.taskinstance import TaskInstance as TI
-
     lot = session.get(LotRow, (row.id, index))
     if lot is None:
         raise UnknownObjectError(
@@ -210,9 +211,6 @@ def lot_detail(
 def _rendered_fields(ti: Any, session: Session) -> dict[str, Any]:
     """What the task instance rendered: Airflow's own record while it keeps one (the DAG's 30 newest
     runs), else the copy the lot run's task kept for the plan's life (``engine/policy.py``)."""
-    from airflow.models.renderedtifields import RenderedTaskInstanceFields as RTIF
-    from airflow.models.xcom import XComModel
-
     found = session.scalar(
         select(RTIF.rendered_fields).where(
             RTIF.dag_id == ti.dag_id,
@@ -246,6 +244,8 @@ def _error(ti: Any) -> str | None:
     read from its last ``TAIL_BYTES`` only; one elsewhere (a worker's log server, remote storage) is
     read as a stream, at most ``STREAM_BYTES`` of it: a huge log costs this process no more."""
     try:
+        # inside the try, on purpose: a log handler that cannot be set up here (remote logging
+        # misconfigured) costs the lot's detail its log tail, never the answer
         from airflow.utils.log.log_reader import TaskLogReader
 
         reader = TaskLogReader()

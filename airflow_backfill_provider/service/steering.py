@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from airflow.models.dagrun import DagRun
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
@@ -133,8 +134,6 @@ def retry(
 def _refuse_runs_of_other_plans(row: PlanRow, chosen: Any, session: Session) -> None:
     """409 when a lot to retry has a run another plan has since taken (``reprocess`` adopts runs): a
     retry never clears a run that another plan runs, or ran."""
-    from airflow.models.dagrun import DagRun
-
     ours = select(PlanDagRow.backfill_id).where(PlanDagRow.plan_id == row.id)
     taken = session.execute(
         select(LotRow.idx, LotRow.run_id, PlanRow.name)
@@ -161,8 +160,6 @@ def _refuse_runs_of_other_plans(row: PlanRow, chosen: Any, session: Session) -> 
 
 def _rerun(row: PlanRow, lot: LotRow, session: Session) -> bool:
     """Clear a lot's ended run (failed, or failed by a cancel) into the plan again; False when it is gone."""
-    from airflow.models.dagrun import DagRun
-
     run = session.scalar(select(DagRun).where(DagRun.dag_id == lot.dag_id, DagRun.run_id == lot.run_id))
     dag = serialized_dag(lot.dag_id, session)
     plan_dag = session.get(PlanDagRow, (row.id, lot.dag_id))

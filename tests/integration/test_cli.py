@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.integration.harness import Airflow
+from tests.integration.harness import Airflow, free_port
 from tests.integration.plans import wait_for
 
 
@@ -56,3 +56,42 @@ def test_create_wait_prints_progress_and_exits_zero_on_success(airflow: Airflow,
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2/2 success" in done.stdout
     assert wait_for(airflow, "cli-wait")["state"] == "success"
+
+
+def test_doctor_passes_on_a_healthy_deployment(airflow: Airflow):
+    done = cli(airflow, "doctor", "--output", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    checks = {c["name"]: c for c in json.loads(done.stdout)}
+    assert list(checks) == [
+        "plugin",
+        "api-server",
+        "tables",
+        "private key",
+        "public keys",
+        "triggerer",
+        "controller DAG",
+    ]
+    assert all(c["ok"] and not c["fix"] for c in checks.values()), checks
+    assert "a triggerer is alive" in checks["triggerer"]["found"]
+
+
+def test_doctor_names_each_broken_part_with_its_fix(airflow: Airflow, tmp_path: Path):
+    broken = {
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path / 'never-migrated.db'}",
+        "AIRFLOW__BACKFILL__SIGNING_PRIVATE_KEY": "",
+        "AIRFLOW__BACKFILL__SIGNING_PUBLIC_KEYS": "",
+        "AIRFLOW__BACKFILL__API_URL": f"http://127.0.0.1:{free_port()}",
+    }
+    done = airflow.airflow("backfill-plans", "doctor", "--output", "json", check=False, env=broken)
+    assert done.returncode == 1, done.stdout + done.stderr
+    checks = {c["name"]: c for c in json.loads(done.stdout)}
+    assert checks["plugin"]["ok"]  # installed here: only where it runs is wrong
+    failed = {name for name, c in checks.items() if not c["ok"]}
+    assert failed == {"api-server", "tables", "private key", "public keys", "triggerer", "controller DAG"}
+    assert "AIRFLOW__BACKFILL__API_URL" in checks["api-server"]["fix"]
+    assert "airflow db migrate" in checks["tables"]["fix"]
+    assert "python -m airflow_backfill_provider.signing" in checks["private key"]["fix"]
+    assert "never in the DAGs folder" in checks["public keys"]["fix"]
+    assert checks["controller DAG"]["required"] is False
+    table = airflow.airflow("backfill-plans", "doctor", check=False, env=broken)
+    assert table.returncode == 1 and "[backfill] signing_private_key" in table.stdout  # not eaten as markup
