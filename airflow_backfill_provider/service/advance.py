@@ -113,12 +113,24 @@ def advance(plans: Sequence[PlanRow], session: Session) -> None:
     session.flush()
 
 
+@dataclass
+class _PlanPass:
+    """One plan's step in a pass: what the step reads once, shared by every function of it."""
+
+    plan: PlanRow
+    spec: BackfillPlan
+    plan_dags: dict[str, PlanDagRow]
+    in_flight: _Flight
+    dags: _Dags
+    session: Session
+
+
 def _step(
     plan: PlanRow, plan_dags: dict[str, PlanDagRow], in_flight: _Flight, dags: _Dags, session: Session
 ) -> None:
-    spec = plan.backfill_plan()
-    if plan.state in (PlanState.QUEUED, PlanState.RUNNING) and not _held(plan, spec, plan_dags, session):
-        _open_gates(plan, spec, plan_dags, in_flight, dags, session)
+    step = _PlanPass(plan, plan.backfill_plan(), plan_dags, in_flight, dags, session)
+    if plan.state in (PlanState.QUEUED, PlanState.RUNNING) and not _held(step):
+        _open_gates(step)
     _settle(plan, in_flight, session)
     session.flush()
 
@@ -237,25 +249,26 @@ def _may_dry_run(plan: PlanRow) -> bool:
     )
 
 
-def _task_plan(plan: PlanRow, spec: BackfillPlan, dag_id: str, dag: Any, dags: _Dags) -> TaskPlan | str:
+def _task_plan(step: _PlanPass, dag_id: str, dag: Any) -> TaskPlan | str:
     """The plan's task selection applied to the DAG as it is now (new and removed tasks included)."""
-    key = (plan.id, dag_id)
-    if key not in dags.task_plans:
+    key, plans = (step.plan.id, dag_id), step.dags.task_plans
+    if key not in plans:
         description = DagDescription.from_serialized(dag)
         try:
-            dags.task_plans[key] = select_tasks(spec.selection_of(dag_id), description)
+            plans[key] = select_tasks(step.spec.selection_of(dag_id), description)
         except Exception as exc:
-            dags.task_plans[key] = lot_states.of_selection(dag_id, exc)
-    return dags.task_plans[key]
+            plans[key] = lot_states.of_selection(dag_id, exc)
+    return plans[key]
 
 
-def _held(plan: PlanRow, spec: BackfillPlan, plan_dags: dict[str, PlanDagRow], session: Session) -> bool:
+def _held(step: _PlanPass) -> bool:
     """Whether the plan starts no lot now (``run_window``, ``max_failures``): its Backfill rows are then
     paused, so Airflow starts none of its queued runs, and the lots next in line wait with the reason.
     A plan stopped by ``max_failures`` ends once none of its lots runs: the rest are blocked."""
+    plan, session = step.plan, step.session
     if not _may_hold(plan):
         return False
-    reason, final = hold_reason(plan, spec, session)
+    reason, final = hold_reason(plan, step.spec, session)
     update_backfills(plan, session, is_paused=reason is not None)
     if reason is None:
         return False
@@ -265,7 +278,8 @@ def _held(plan: PlanRow, spec: BackfillPlan, plan_dags: dict[str, PlanDagRow], s
     if final and not running:
         stop_lots(plan, session, LotState.BLOCKED, reason)
         return True
-    for lot in _next_lots(plan, sum(parallelism_of(spec, d) for d in plan_dags.values()), session):
+    in_line = sum(parallelism_of(step.spec, d) for d in step.plan_dags.values())
+    for lot in _next_lots(plan, in_line, session):
         set_state(lot, LotState.WAITING, reason)
     return True
 
@@ -287,15 +301,9 @@ def _next_lots(plan: PlanRow, limit: int, session: Session) -> list[LotRow]:
     )
 
 
-def _open_gates(
-    plan: PlanRow,
-    spec: BackfillPlan,
-    plan_dags: dict[str, PlanDagRow],
-    in_flight: _Flight,
-    dags: _Dags,
-    session: Session,
-) -> None:
+def _open_gates(step: _PlanPass) -> None:
     """Give the next lots whose gates are open a run, up to the window of each DAG; move the cursor."""
+    plan, spec, plan_dags, in_flight = step.plan, step.spec, step.plan_dags, step.in_flight
     windows = {
         dag_id: lot_states.window(
             parallelism_of(spec, d), settings.lookahead(), max_failures=spec.max_failures
@@ -308,16 +316,16 @@ def _open_gates(
     if plan.cursor >= plan.total_lots or not low:
         return
     reach = sum(window.values()) * 4
-    candidates = _next_lots(plan, reach, session)
+    candidates = _next_lots(plan, reach, step.session)
     stopped: set[str] = set()
     for lot in candidates:
         dag_id = lot.dag_id
         plan_dag = plan_dags.get(dag_id)
         if plan_dag is None or dag_id in stopped or budget[dag_id] <= 0:
             continue
-        verdict, reason = gate(plan, spec, plan_dag, lot, len(plan_dags), session)
+        verdict, reason = gate(plan, spec, plan_dag, lot, len(plan_dags), step.session)
         if verdict == Verdict.GO:
-            state, reason = _give_run(plan, spec, plan_dag, lot, dags, session)
+            state, reason = _give_run(step, plan_dag, lot)
         else:
             state = lot_states.of_verdict(verdict)
         set_state(lot, state, reason)
@@ -330,7 +338,7 @@ def _open_gates(
             state, got_run=got_run, self_dependency=plan_dag.self_dependency, ordered=spec.order != "none"
         ):
             stopped.add(dag_id)
-        session.flush()  # the next lot's gate may look at this one (self-dependency, parents)
+        step.session.flush()  # the next lot's gate may look at this one (self-dependency, parents)
     plan.cursor = lot_states.next_cursor(
         [lot_states.Candidate(lot.idx, lot.run_id is not None, LotState(lot.state)) for lot in candidates],
         reach,
@@ -339,24 +347,23 @@ def _open_gates(
     )
 
 
-def _give_run(
-    plan: PlanRow, spec: BackfillPlan, plan_dag: PlanDagRow, lot: LotRow, dags: _Dags, session: Session
-) -> tuple[LotState, str | None]:
+def _give_run(step: _PlanPass, plan_dag: PlanDagRow, lot: LotRow) -> tuple[LotState, str | None]:
     """Give the lot its run, new or adopted (then it is pending), or say why not (waiting, skipped, failed).
 
     Whatever fails here fails this lot alone, with the reason: the rest of the pass goes on.
     """
-    version = spec.version_of(lot.dag_id)
-    stale = lot.dag_id in dags.stale
-    dag = None if stale else dags.dag(lot.dag_id, session, version)
+    version = step.spec.version_of(lot.dag_id)
+    stale = lot.dag_id in step.dags.stale
+    dag = None if stale else step.dags.dag(lot.dag_id, step.session, version)
     if why := lot_states.of_target(lot.dag_id, version, stale=stale, found=dag is not None):
         return LotState.FAILED, why
-    task_plan = _task_plan(plan, spec, lot.dag_id, dag, dags)
+    task_plan = _task_plan(step, lot.dag_id, dag)
     if isinstance(task_plan, str):
         return LotState.FAILED, task_plan
     try:
-        with session.begin_nested():
-            return _materialise(plan, spec, plan_dag, lot, dag, task_plan, session)
+        with step.session.begin_nested():
+            target = materialise.LotTarget.of(step.plan, step.spec, plan_dag, lot, dag, task_plan.dry_run)
+            return _materialise(target, step.session)
     except (OperationalError, IntegrityError):
         raise  # the database was busy or a concurrent writer won a race: the next pass tries again
     except Exception as exc:  # the DAG's own checks (params, run id pattern, ...) refused the run
@@ -364,15 +371,10 @@ def _give_run(
         return LotState.FAILED, lot_states.of_refusal(exc)
 
 
-def _materialise(
-    plan: PlanRow,
-    spec: BackfillPlan,
-    plan_dag: PlanDagRow,
-    lot: LotRow,
-    dag: Any,
-    task_plan: TaskPlan,
-    session: Session,
-) -> tuple[LotState, str | None]:
+def _materialise(target: materialise.LotTarget, session: Session) -> tuple[LotState, str | None]:
+    """The lot's run from its interval's runs (``lot_states.of_existing_runs``): kept, made, adopted,
+    or none (waiting, skipped)."""
+    plan, lot = target.plan, target.lot
     base = materialise.run_id_for(plan.name, lot.start)
     existing = materialise.existing_runs(lot, session)
     # this lot's own run: our run id, still under this plan's Backfill (another plan may have adopted it)
@@ -380,7 +382,7 @@ def _materialise(
         (
             r
             for r in existing
-            if materialise.is_own_run_id(r.run_id, base) and r.backfill_id == plan_dag.backfill_id
+            if materialise.is_own_run_id(r.run_id, base) and r.backfill_id == target.plan_dag.backfill_id
         ),
         None,
     )
@@ -392,25 +394,19 @@ def _materialise(
         else ExistingRun(
             other.run_id, str(other.state), materialise.followed_elsewhere(other, plan, session)
         ),
-        spec.reprocess,
+        target.spec.reprocess,
     )
     if choice == RunChoice.KEEP and mine is not None:
         lot.run_id, lot.logical_date = mine.run_id, mine.logical_date
         return state, reason
     if choice in (RunChoice.WAIT, RunChoice.SKIP):
         return state, reason
-    marker = materialise.lot_marker(spec, plan.name, lot.dag_id, task_plan.dry_run)
     if choice == RunChoice.CREATE:
         run_id = materialise.free_run_id(lot.dag_id, base, session)
-        run = materialise.create_run(dag, plan, spec, plan_dag, lot, run_id, marker, session)
+        run = materialise.create_run(target, run_id, session)
     else:  # RERUN_OWN or ADOPT
-        again = mine if choice == RunChoice.RERUN_OWN else other
-        run = materialise.adopt_run(dag, again, plan, spec, plan_dag, lot, marker, session)
-    if (version := spec.version_of(lot.dag_id)) is not None:
-        materialise.pin_version(run, version, session)
-    materialise.prepare_task_instances(run, dag, marker=marker, plan_name=plan.name, session=session)
-    lot.run_id, lot.logical_date = run.run_id, run.logical_date
-    lot.nonce = marker.nonce if marker is not None else None
+        run = materialise.adopt_run(target, mine if choice == RunChoice.RERUN_OWN else other, session)
+    materialise.give_run(target, run, session)
     return state, reason
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from airflow.models.asset import AssetEvent, AssetModel, DagScheduleAssetReference
@@ -106,6 +107,31 @@ def lot_marker(spec: BackfillPlan, plan_name: str, dag_id: str, dry_run: Collect
         suppress_asset_events=spec.asset_events == "suppress",
     )
     return marker if task_params or dry_run or marker.routes or marker.suppress_asset_events else None
+
+
+@dataclass(frozen=True)
+class LotTarget:
+    """What a lot's run is made from: the plan (row and spec), the lot and its DAG's part in the plan,
+    the DAG as Airflow serialized it, and the marker the run carries (dry-run tasks, routing)."""
+
+    plan: PlanRow
+    spec: BackfillPlan
+    plan_dag: PlanDagRow
+    lot: LotRow
+    dag: Any
+    marker: LotMarker | None
+
+    @classmethod
+    def of(
+        cls,
+        plan: PlanRow,
+        spec: BackfillPlan,
+        plan_dag: PlanDagRow,
+        lot: LotRow,
+        dag: Any,
+        dry_run: Collection[str],
+    ) -> LotTarget:
+        return cls(plan, spec, plan_dag, lot, dag, lot_marker(spec, plan.name, lot.dag_id, dry_run))
 
 
 def lot_conf(spec: BackfillPlan, marker: LotMarker | None, binding: signing.RunBinding) -> dict[str, Any]:
@@ -205,8 +231,18 @@ def presettable(tasks: Mapping[str, Collection[str]], dry_run: Collection[str]) 
     return done
 
 
-def prepare_task_instances(
-    run: Any, dag: Any, *, marker: LotMarker | None, plan_name: str, session: Session
+def give_run(target: LotTarget, run: Any, session: Session) -> None:
+    """The lot follows ``run`` (new or adopted): pinned to the plan's DAG version, its task instances
+    prepared, its run id, logical date and nonce on the lot."""
+    if (version := target.spec.version_of(target.lot.dag_id)) is not None:
+        pin_version(run, version, session)
+    _prepare_task_instances(run, target.dag, target.marker, target.plan.name, session)
+    target.lot.run_id, target.lot.logical_date = run.run_id, run.logical_date
+    target.lot.nonce = target.marker.nonce if target.marker is not None else None
+
+
+def _prepare_task_instances(
+    run: Any, dag: Any, marker: LotMarker | None, plan_name: str, session: Session
 ) -> None:
     """Dry-run tasks: success now or parked; the tasks that run: the plan's pool, queue and priority
     (``marker.apply_routing``, as Airflow's mutation hook applies them to task instances made later)."""
@@ -264,17 +300,16 @@ def unlink_running(runs: Collection[tuple[int, int]], session: Session) -> None:
         )
 
 
-def create_run(
-    dag: Any,
-    plan: PlanRow,
-    spec: BackfillPlan,
-    plan_dag: PlanDagRow,
-    lot: LotRow,
-    run_id: str,
-    marker: LotMarker | None,
-    session: Session,
-) -> Any:
+def create_run(target: LotTarget, run_id: str, session: Session) -> Any:
     """A new QUEUED backfill run ``run_id`` for the lot, with its BackfillDagRun row (plan order)."""
+    dag, plan, spec, plan_dag, lot, marker = (
+        target.dag,
+        target.plan,
+        target.spec,
+        target.plan_dag,
+        target.lot,
+        target.marker,
+    )
     logical_date = free_logical_date(dag.dag_id, lot.start, session)
     run = dag.create_dagrun(
         run_id=run_id,
@@ -323,23 +358,15 @@ def pin_version(run: Any, version: int, session: Session) -> None:
     session.expire(run)
 
 
-def adopt_run(
-    dag: Any,
-    run: Any,
-    plan: PlanRow,
-    spec: BackfillPlan,
-    plan_dag: PlanDagRow,
-    lot: LotRow,
-    marker: LotMarker | None,
-    session: Session,
-) -> Any:
+def adopt_run(target: LotTarget, run: Any, session: Session) -> Any:
     """Re-run an existing run of the lot's interval (``reprocess``, ``retry``) under this plan.
 
     As Airflow's native backfill does, the run keeps its id and logical date and is cleared to
     QUEUED; it then takes everything from this plan, whoever made it before: its Backfill row and
-    place in plan order, ``run_after`` (``run_future``), conf, and (in ``prepare_task_instances``)
-    dry-run tasks, pool, priority and queue.
+    place in plan order, ``run_after`` (``run_future``), conf, and (in ``give_run``) dry-run tasks,
+    pool, priority and queue.
     """
+    dag, spec, plan_dag, lot, marker = target.dag, target.spec, target.plan_dag, target.lot, target.marker
     # the run is the plan's (type, Backfill, signed conf) before Airflow's clear resets its task
     # instances, so the mutation hook already routes them as the plan says
     session.execute(

@@ -160,14 +160,12 @@ def _refuse_runs_of_other_plans(row: PlanRow, chosen: Any, session: Session) -> 
 
 def _rerun(row: PlanRow, lot: LotRow, session: Session) -> bool:
     """Clear a lot's ended run (failed, or failed by a cancel) into the plan again; False when it is gone."""
+    spec = row.backfill_plan()
     run = session.scalar(select(DagRun).where(DagRun.dag_id == lot.dag_id, DagRun.run_id == lot.run_id))
-    dag = serialized_dag(lot.dag_id, session)
+    dag = serialized_dag(lot.dag_id, session, spec.version_of(lot.dag_id))  # the version the plan runs
     plan_dag = session.get(PlanDagRow, (row.id, lot.dag_id))
     if run is None or dag is None or plan_dag is None:
         return False
-    spec = row.backfill_plan()
-    marker = materialise.lot_marker(spec, row.name, lot.dag_id, plan_dag.dry_run_tasks)
-    adopted = materialise.adopt_run(dag, run, row, spec, plan_dag, lot, marker, session)
-    materialise.prepare_task_instances(adopted, dag, marker=marker, plan_name=row.name, session=session)
-    lot.nonce = marker.nonce if marker is not None else None
+    target = materialise.LotTarget.of(row, spec, plan_dag, lot, dag, plan_dag.dry_run_tasks)
+    materialise.give_run(target, materialise.adopt_run(target, run, session), session)
     return True
