@@ -25,6 +25,7 @@ from typing import Any
 from airflow.policies import hookimpl
 
 from airflow_backfill_provider import signing
+from airflow_backfill_provider.compat import MUTATION_HOOK_GETS_DAG_RUN
 from airflow_backfill_provider.exceptions import BackfillError
 from airflow_backfill_provider.marker import LotMarker, MarkerError, apply_routing, marker_of
 from airflow_backfill_provider.reserved import PLAN_CONF_KEY, RENDERED_XCOM_KEY, RUN_ID_PREFIX
@@ -157,8 +158,7 @@ def task_policy(task: Any) -> None:
     object.__setattr__(task, _MARK, True)
 
 
-@hookimpl
-def task_instance_mutation_hook(task_instance: Any, dag_run: Any) -> None:
+def _route(task_instance: Any, dag_run: Any) -> None:
     """The plan's pool, queue and priority on a task instance of its lot run that Airflow makes or
     resets from the task (a mapped task's expansion, a clear): only from a marker the service signed
     for this run."""
@@ -174,3 +174,16 @@ def task_instance_mutation_hook(task_instance: Any, dag_run: Any) -> None:
         return
     dag = task.get_dag() if hasattr(task, "get_dag") else getattr(task, "dag", None)
     apply_routing(task_instance, task, dag, marker)
+
+
+if MUTATION_HOOK_GETS_DAG_RUN:
+
+    @hookimpl
+    def task_instance_mutation_hook(task_instance: Any, dag_run: Any) -> None:
+        _route(task_instance, dag_run)
+
+else:  # Airflow 3.2: the hook gets the task instance only
+
+    @hookimpl
+    def task_instance_mutation_hook(task_instance: Any) -> None:  # type: ignore[misc]
+        _route(task_instance, getattr(task_instance, "dag_run", None))

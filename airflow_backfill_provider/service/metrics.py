@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from airflow.observability.stats import Stats
+
 from airflow_backfill_provider.states import LotState
 
 PREFIX = "backfill_plan"
@@ -36,13 +38,10 @@ REASONS = (
 
 
 def _stats() -> Any:
-    """Airflow's own metrics module, the one the api-server sets up from ``[metrics]`` at its start
-    (``airflow.sdk``'s ``Stats`` is a copy of it that only task processes set up)."""
-    # lazy, on purpose: an internal module of Airflow's, looked up when a metric is first sent, so that
-    # importing the service never depends on where a release keeps it
-    from airflow._shared.observability.metrics import stats
-
-    return stats
+    """Airflow's own ``Stats``, the one the api-server sets up from ``[metrics]`` at its start
+    (``airflow.observability.stats``, on Airflow 3.2 and 3.3 alike; ``airflow.sdk``'s ``Stats`` is a
+    copy that only task processes set up)."""
+    return Stats
 
 
 def reason_class(reason: str | None) -> str:
