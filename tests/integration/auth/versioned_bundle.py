@@ -11,7 +11,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from airflow.dag_processing.bundles.base import BaseDagBundle, BundleVersion
+from airflow.dag_processing.bundles.base import BaseDagBundle
+
+try:
+    from airflow.dag_processing.bundles.base import BundleVersion
+except ImportError:  # Airflow 3.2: a bundle's version is its string
+
+    def BundleVersion(version: str) -> str:  # type: ignore[no-redef]
+        return version
+
 
 CHECKOUT = "checkout"
 
