@@ -304,10 +304,9 @@ def _next_lots(plan: PlanRow, limit: int, session: Session) -> list[LotRow]:
 def _open_gates(step: _PlanPass) -> None:
     """Give the next lots whose gates are open a run, up to the window of each DAG; move the cursor."""
     plan, spec, plan_dags, in_flight = step.plan, step.spec, step.plan_dags, step.in_flight
+    lookahead = settings.lookahead()
     windows = {
-        dag_id: lot_states.window(
-            parallelism_of(spec, d), settings.lookahead(), max_failures=spec.max_failures
-        )
+        dag_id: lot_states.window(parallelism_of(spec, d), lookahead, max_failures=spec.max_failures)
         for dag_id, d in plan_dags.items()
     }
     window = {dag_id: size for dag_id, (size, _) in windows.items()}
@@ -362,7 +361,7 @@ def _give_run(step: _PlanPass, plan_dag: PlanDagRow, lot: LotRow) -> tuple[LotSt
         return LotState.FAILED, task_plan
     try:
         with step.session.begin_nested():
-            target = materialise.LotTarget.of(step.plan, step.spec, plan_dag, lot, dag, task_plan.dry_run)
+            target = materialise.LotTarget(step.plan, step.spec, plan_dag, lot, dag, task_plan.dry_run)
             return _materialise(target, step.session)
     except (OperationalError, IntegrityError):
         raise  # the database was busy or a concurrent writer won a race: the next pass tries again

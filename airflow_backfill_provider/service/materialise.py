@@ -19,6 +19,7 @@ import datetime as dt
 import secrets
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from airflow.models.asset import AssetEvent, AssetModel, DagScheduleAssetReference
@@ -112,26 +113,20 @@ def lot_marker(spec: BackfillPlan, plan_name: str, dag_id: str, dry_run: Collect
 @dataclass(frozen=True)
 class LotTarget:
     """What a lot's run is made from: the plan (row and spec), the lot and its DAG's part in the plan,
-    the DAG as Airflow serialized it, and the marker the run carries (dry-run tasks, routing)."""
+    the DAG as Airflow serialized it, and the tasks its run dry-runs."""
 
     plan: PlanRow
     spec: BackfillPlan
     plan_dag: PlanDagRow
     lot: LotRow
     dag: Any
-    marker: LotMarker | None
+    dry_run: Collection[str]
 
-    @classmethod
-    def of(
-        cls,
-        plan: PlanRow,
-        spec: BackfillPlan,
-        plan_dag: PlanDagRow,
-        lot: LotRow,
-        dag: Any,
-        dry_run: Collection[str],
-    ) -> LotTarget:
-        return cls(plan, spec, plan_dag, lot, dag, lot_marker(spec, plan.name, lot.dag_id, dry_run))
+    @cached_property
+    def marker(self) -> LotMarker | None:
+        """The marker the run carries (``lot_marker``), made only once a run is made or adopted: a
+        lot that keeps its run, waits or is skipped costs the pass none."""
+        return lot_marker(self.spec, self.plan.name, self.lot.dag_id, self.dry_run)
 
 
 def lot_conf(spec: BackfillPlan, marker: LotMarker | None, binding: signing.RunBinding) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from airflow_backfill_provider.exceptions import ConflictError, FieldError, PlanValidationError
+from airflow_backfill_provider.plan.model import BackfillPlan
 from airflow_backfill_provider.service import audit, driver, materialise
 from airflow_backfill_provider.service.dags import serialized_dag
 from airflow_backfill_provider.service.datamodels import PlanOut
@@ -107,12 +108,13 @@ def retry(
     row.state = state.value
     update_backfills(row, session, is_paused=row.state == PlanState.PAUSED, completed_at=None)
     # lots that ran (or were looked at one by one) go back one by one; a failed run is run again
+    spec = row.backfill_plan()
     for lot in list(
         session.scalars(
             select(LotRow).where(chosen, (LotRow.run_id.is_not(None)) | (LotRow.updated_at.is_not(None)))
         )
     ):
-        if not (lot.run_id and _rerun(row, lot, session)):
+        if not (lot.run_id and _rerun(row, spec, lot, session)):
             lot.run_id = None
             lot.logical_date = None
         set_state(lot, LotState.PENDING, None)
@@ -158,14 +160,13 @@ def _refuse_runs_of_other_plans(row: PlanRow, chosen: Any, session: Session) -> 
         )
 
 
-def _rerun(row: PlanRow, lot: LotRow, session: Session) -> bool:
+def _rerun(row: PlanRow, spec: BackfillPlan, lot: LotRow, session: Session) -> bool:
     """Clear a lot's ended run (failed, or failed by a cancel) into the plan again; False when it is gone."""
-    spec = row.backfill_plan()
     run = session.scalar(select(DagRun).where(DagRun.dag_id == lot.dag_id, DagRun.run_id == lot.run_id))
     dag = serialized_dag(lot.dag_id, session, spec.version_of(lot.dag_id))  # the version the plan runs
     plan_dag = session.get(PlanDagRow, (row.id, lot.dag_id))
     if run is None or dag is None or plan_dag is None:
         return False
-    target = materialise.LotTarget.of(row, spec, plan_dag, lot, dag, plan_dag.dry_run_tasks)
+    target = materialise.LotTarget(row, spec, plan_dag, lot, dag, plan_dag.dry_run_tasks)
     materialise.give_run(target, materialise.adopt_run(target, run, session), session)
     return True

@@ -313,8 +313,6 @@ def make_env(home: Path, port: int, database_url: str | None, dags_folder: Path)
             # scheduler's job is dead once its heartbeat is 20 s old, checked every 5 s), not 300 s
             "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "20",
             "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "5",
-            # a deferred task whose trigger timed out is failed within 3 s, not 15 s (the sensor's timeout)
-            "AIRFLOW__SCHEDULER__TRIGGER_TIMEOUT_CHECK_INTERVAL": "3",
             # Airflow keeps rendered fields for a DAG's newest runs only (30 by default): with 1, a plan's
             # second lot already drops the first's, as 30 newer runs do in production
             "AIRFLOW__CORE__NUM_DAG_RUNS_TO_RETAIN_RENDERED_FIELDS": "1",
@@ -432,15 +430,17 @@ def running_airflow(
     *,
     celery: bool = False,
     triggerers: int = 1,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Airflow]:
     """A running Airflow whose DAGs folder is a copy of ``dags_folder`` (tests may add, change, delete DAGs).
 
     ``celery``: CeleryExecutor with two schedulers, two workers and ``triggerers`` triggerers
-    (``celery_topology``) and a private Redis; it needs PostgreSQL.
+    (``celery_topology``) and a private Redis; it needs PostgreSQL. ``settings``: environment
+    variables over the harness's (the tests' own; benchmarks pass none).
     """
     home = make_home(dags_folder)
     port = free_port()
-    env = make_env(home, port, database_url, home / "dags")
+    env = {**make_env(home, port, database_url, home / "dags"), **(settings or {})}
     with contextlib.ExitStack() as stack:
         topology = local_topology()
         if celery:

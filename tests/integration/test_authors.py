@@ -11,7 +11,7 @@ import requests
 
 from airflow_backfill_provider.hooks.backfill import BackfillApiError, BackfillHook
 from tests.integration.harness import USERS, Airflow, free_port
-from tests.integration.plans import API, get, ledger, lots, notifications, wait_for
+from tests.integration.plans import API, get, ledger, lots, notifications, submit, wait_for
 
 
 def connection(airflow: Airflow, user: str = "admin") -> dict:
@@ -81,10 +81,9 @@ def test_operator_submits_a_templated_plan_waits_deferred_and_the_sensor_confirm
 
 def test_a_deferred_sensor_fails_after_its_timeout_on_a_plan_that_does_not_end(airflow: Airflow):
     default_connection(airflow)
-    airflow.api(
-        "POST",
-        f"{API}/plans",
-        json={
+    submit(
+        airflow,
+        {
             "dag_id": "ledger_hourly",
             "name": "held",
             "lot": "12h",
